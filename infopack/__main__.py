@@ -1,0 +1,3 @@
+from infopack.cli import main
+
+main()

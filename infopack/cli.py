@@ -1,0 +1,191 @@
+"""The `infopack` command: a thin layer over the library.
+
+Errors meant for people become one line and a non-zero exit (2 for bad input, 1 for a
+failed check); a traceback appears only with --debug.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from infopack import __version__
+from infopack.errors import CheckFailed, InfopackError
+
+
+class InfopackGroup(click.Group):
+    """Turns InfopackError into one line; anything unexpected too, unless --debug."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except CheckFailed as exc:
+            click.echo(f"infopack: {exc.line()}", err=True)
+            sys.exit(1)
+        except InfopackError as exc:
+            click.echo(f"infopack: {exc.line()}", err=True)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo("infopack: interrupted; nothing half-written was left in place", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+            if os.environ.get("INFOPACK_DEBUG"):
+                raise
+            click.echo(f"infopack: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+                       err=True)
+            sys.exit(3)
+
+
+@click.group(cls=InfopackGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="infopack")
+@click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
+@click.option("--ffmpeg", "ffmpeg_path", metavar="PATH", help="ffmpeg binary to use (or set INFOPACK_FFMPEG).")
+@click.option("--profiles", "profiles_dir", metavar="DIR", help="Extra folder of device profiles (TOML).")
+def cli(debug: bool, ffmpeg_path: str | None, profiles_dir: str | None) -> None:
+    """infopack: package media for USB sticks and microSD cards, stripped, signed and verifiable."""
+    if debug:
+        os.environ["INFOPACK_DEBUG"] = "1"
+    if ffmpeg_path:
+        from infopack.tools import set_ffmpeg
+        set_ffmpeg(ffmpeg_path)
+    if profiles_dir:
+        from infopack.profiles import add_profile_dir
+        add_profile_dir(profiles_dir)
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace an existing infopack.toml.")
+@click.option("--profile", default="notel-480p", show_default=True)
+@click.option("--card", default="8GB", show_default=True)
+def init(folder: Path, force: bool, profile: str, card: str) -> None:
+    """Write a starter manifest (FOLDER/infopack.toml) from a folder of media."""
+    from infopack.init import init_manifest
+    from infopack.manifest import load_manifest
+    path = init_manifest(folder, force=force, profile=profile, card=card)
+    bundle = load_manifest(path)
+    click.echo(f"wrote {path} with {len(bundle.items)} items; edit the titles, then run `infopack plan {path}`")
+
+
+@cli.command()
+@click.argument("manifest", type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--key", "key_path", required=True, type=click.Path(path_type=Path), help="Curator's private key.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Items encoded side by side "
+              "(default: number of cores).")
+def build(manifest: Path, out: Path, key_path: Path, jobs: int | None) -> None:
+    """Build and sign the cards of a bundle into OUT."""
+    from infopack.build import build as run_build
+    from infopack.keys import ensure_not_under, load_signing_key, passphrase_from_env_or_prompt
+    from infopack.manifest import load_manifest
+
+    load_manifest(manifest)                      # fail on a bad manifest before asking for a passphrase
+    ensure_not_under(key_path, out)
+    key = load_signing_key(key_path, _passphrase_for(key_path),
+                           warn=lambda msg: click.echo(f"infopack: warning: {msg}", err=True))
+    result = run_build(manifest, out, key, jobs=jobs, progress=_progress_printer())
+    for card in result.cards:
+        click.echo(f"{card.card_id}: {len(card.items)} items, {card.files} files, "
+                   f"{card.used_bytes:,} of {card.usable_bytes:,} usable bytes "
+                   f"({100 * card.used_bytes / card.usable_bytes:.2f}%)")
+    if result.left_out:
+        click.echo("left out (did not fit): " + ", ".join(result.left_out))
+    click.echo(f"signed manifests and SHA256SUMS are in {out} (keep them off the cards)")
+
+
+def _passphrase_for(key_path: Path) -> str | None:
+    from infopack.keys import passphrase_from_env_or_prompt
+    text = key_path.read_bytes() if key_path.is_file() else b""
+    if b"ENCRYPTED" not in text:
+        return None
+    return passphrase_from_env_or_prompt(confirm=False)
+
+
+def _progress_printer():
+    def show(event: dict) -> None:
+        kind = event.get("event")
+        if kind == "encode":
+            click.echo(f"  encoding {event['item']} ({event['kind']}, {event['duration']:.1f} s)", err=True)
+        elif kind == "assemble":
+            click.echo(f"  assembling {event['card']}", err=True)
+    return show
+
+
+@cli.command()
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option("--pubkey", required=True, type=click.Path(path_type=Path), help="Curator's public key (minisign format).")
+@click.option("--manifest", type=click.Path(path_type=Path), help="Manifest of the card, when TARGET is a card folder.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
+def verify(target: Path, pubkey: Path, manifest: Path | None, as_json: bool) -> None:
+    """Verify the cards of a build folder, or one card against its signed manifest.
+
+    Exit 0: all checks passed; 1: a check failed; 2: usage or input error.
+    """
+    from infopack.keys import load_public_key
+    from infopack.verify import summary_level, verify_card, verify_out
+    from infopack.errors import UsageError
+
+    public_key = load_public_key(pubkey)
+    if not target.exists():
+        raise UsageError(target, "no such file or folder")
+    if manifest:
+        reports = [verify_card(target, manifest, public_key)]
+    else:
+        reports = verify_out(target, public_key)
+    if as_json:
+        click.echo(json.dumps({"ok": all(r.ok for r in reports), "cards": [r.to_dict() for r in reports]},
+                              ensure_ascii=False, indent=2))
+    else:
+        _print_reports(reports)
+    sys.exit(summary_level(reports))
+
+
+def _print_reports(reports) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    console = Console(highlight=False, soft_wrap=True)
+    for report in reports:
+        status = "[green]OK[/green]" if report.ok else "[red]FAILED[/red]"
+        console.print(f"{report.card_id}: {status} - {report.files} files, {report.bytes:,} bytes checked"
+                      + (f", signed by key {report.signer}" if report.signer else ""))
+        if report.findings:
+            table = Table("check", "level", "file", "message", show_lines=False)
+            for f in report.findings:
+                table.add_row(f.check, f.level, f.path, f.message)
+            console.print(table)
+
+
+@cli.command()
+@click.argument("profile_id", required=False)
+def profiles(profile_id: str | None) -> None:
+    """List device profiles, or show one."""
+    from infopack.profiles import load_profile, profile_ids
+    if profile_id:
+        import dataclasses
+        click.echo(json.dumps(dataclasses.asdict(load_profile(profile_id)), ensure_ascii=False, indent=2))
+        return
+    for pid in profile_ids():
+        click.echo(f"{pid:14} {load_profile(pid).description}")
+
+
+def _register_plugins() -> None:
+    """Command groups that live beside their stage's module."""
+    from infopack.cards_cli import cards
+    from infopack.keys_cli import key, keygen
+    from infopack.scan_cli import scan
+    from infopack.subtitles.cli import subs
+    for command in (keygen, key, scan, subs, cards):
+        cli.add_command(command)
+
+
+_register_plugins()
+
+
+def main() -> None:
+    cli(prog_name="infopack")

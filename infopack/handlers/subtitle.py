@@ -1,0 +1,45 @@
+"""Subtitles for one item: read (any encoding/format), scrub, clean, render for the profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from infopack.handlers import PreparedSubtitles
+from infopack.manifest import Item
+from infopack.profiles import Profile
+
+
+def prepare_subtitles(item: Item, profile: Profile, work_dir: Path, *,
+                      language_class: str | None = None, play_res: tuple[int, int] = (854, 480)
+                      ) -> PreparedSubtitles | None:
+    """Prepare the item's first subtitle file; None when the item has none."""
+    if not item.subtitles:
+        return None
+    from infopack.subtitles import clean, encode_text, lint, read_subtitles, scrub, to_ass, to_srt
+
+    spec = profile.subtitles
+    source = item.subtitles[0]
+    doc = read_subtitles(source, language_class=language_class)
+    doc = scrub(doc)
+    doc = clean(doc, max_chars_per_line=spec.max_chars_per_line, max_lines=spec.max_lines,
+                min_duration_ms=spec.min_duration_ms, max_cps=spec.max_cps)
+    report = {
+        "source_format": doc.format,
+        "encoding": doc.encoding,
+        "cues": len(doc.cues),
+        "fixes": list(doc.fixes),
+        "removals": list(doc.removals),
+        "warnings": list(doc.warnings),
+        "lint": [f.to_dict() for f in lint(doc)],
+    }
+    if not doc.cues:
+        return PreparedSubtitles(None, None, None, report | {"empty": True})
+    srt_text = to_srt(doc)
+    mux = work_dir / f"{item.id}.mux.srt"
+    mux.write_bytes(srt_text.encode("utf-8"))
+    burn = None
+    if spec.burn:
+        burn = work_dir / f"{item.id}.burn.ass"
+        burn.write_bytes(to_ass(doc, play_res=play_res).encode("utf-8"))
+    sidecar = encode_text(srt_text, spec.sidecar_encoding) if spec.sidecar else None
+    return PreparedSubtitles(mux_srt=mux, sidecar=sidecar, burn_ass=burn, report=report)

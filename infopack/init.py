@@ -1,0 +1,80 @@
+"""`infopack init FOLDER`: a starter manifest from a folder of media.
+
+Subtitles are paired with media by base name: `ep01.mkv` takes `ep01.srt`, `ep01.ko.srt`,
+`ep01.smi` ... Ids come from file names; titles too, for the curator to edit (card file
+names come from titles, never from source names).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+from infopack.errors import UsageError
+
+MEDIA_EXTENSIONS = {
+    ".mp4", ".mkv", ".avi", ".mov", ".m4v", ".webm", ".ts", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp",
+    ".mp3", ".m4a", ".aac", ".flac", ".wav", ".ogg", ".opus", ".wma",
+    ".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff",
+}
+SUBTITLE_EXTENSIONS = {".srt", ".smi", ".sami", ".vtt", ".ass", ".ssa"}
+
+
+def slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    value = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    return value[:63] or "item"
+
+
+def toml_str(text: str) -> str:
+    """A TOML basic string (JSON's escapes are valid TOML)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def pair_subtitles(media: Path, subtitles: list[Path]) -> list[Path]:
+    stem = media.stem.casefold()
+    return sorted(s for s in subtitles
+                  if s.stem.casefold() == stem or s.stem.casefold().startswith(stem + "."))
+
+
+def init_manifest(folder: Path, *, force: bool = False, profile: str = "notel-480p", card: str = "8GB") -> Path:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UsageError(folder, "no such folder")
+    target = folder / "infopack.toml"
+    if target.exists() and not force:
+        raise UsageError(target, "already exists; edit it, or use --force to replace it")
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    media = [p for p in files if p.suffix.lower() in MEDIA_EXTENSIONS]
+    subtitles = [p for p in files if p.suffix.lower() in SUBTITLE_EXTENSIONS]
+    if not media:
+        raise UsageError(folder, "no media files found (looked for " + ", ".join(sorted(MEDIA_EXTENSIONS)) + ")")
+    bundle_id = slug(folder.resolve().name) or "bundle"
+    lines = [
+        "# infopack manifest: edit titles (they become the file names on the card), then run",
+        "#   infopack plan infopack.toml   and   infopack build infopack.toml --out OUT --key KEY",
+        "[bundle]",
+        f"id = {toml_str(bundle_id)}",
+        f"title = {toml_str(unicodedata.normalize('NFC', folder.resolve().name))}",
+        f"profile = {toml_str(profile)}",
+        f"card = {toml_str(card)}",
+        "version = 1",
+    ]
+    used: set[str] = set()
+    for path in media:
+        item_id, n = slug(path.stem), 1
+        while item_id in used:
+            n += 1
+            item_id = f"{slug(path.stem)[:60]}-{n}"
+        used.add(item_id)
+        rel = path.relative_to(folder).as_posix()
+        lines += ["", "[[items]]", f"id = {toml_str(item_id)}",
+                  f"title = {toml_str(unicodedata.normalize('NFC', path.stem))}",
+                  f"source = {toml_str(rel)}"]
+        subs = pair_subtitles(path, subtitles)
+        if subs:
+            lines.append("subtitles = [" + ", ".join(toml_str(s.relative_to(folder).as_posix()) for s in subs) + "]")
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return target

@@ -1,0 +1,51 @@
+"""Where each output goes on the card: folders by kind or series, names from titles.
+
+Names come from the manifest titles (NFC, FAT-safe), never from source file names.
+Episodes are zero-padded so alphabetical order is playback order, and a video's
+sidecar subtitle sits beside it with the same base name.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+
+from infopack.cards import safe_filename
+from infopack.manifest import Item
+
+
+def _folders(ascii_only: bool) -> dict[str, str]:
+    data = tomllib.loads(resources.files("infopack").joinpath("data/layout.toml").read_text("utf-8"))
+    return data["folders_ascii" if ascii_only else "folders"]
+
+
+def card_paths(items: list[tuple[Item, str, dict[str, str]]], ascii_only: bool) -> dict[str, dict[str, str]]:
+    """Assign card paths.
+
+    `items`: (item, kind, {role: extension}) in manifest order.
+    Returns {item_id: {role: relpath}}; unique case-insensitively within each folder.
+    """
+    folders = _folders(ascii_only)
+    widths: dict[str, int] = {}
+    for item, _, _ in items:
+        if item.group and item.episode is not None:
+            widths[item.group] = max(widths.get(item.group, 2), len(str(item.episode)))
+    taken: set[str] = set()
+    result: dict[str, dict[str, str]] = {}
+    for item, kind, roles in items:
+        if item.group:
+            folder = safe_filename(item.group, "", ascii_only)
+        else:
+            folder = folders[kind]
+        title = item.title
+        if item.group and item.episode is not None:
+            title = f"{item.episode:0{widths[item.group]}d} {title}"
+        stem = safe_filename(title, "", ascii_only)
+        candidate, n = stem, 1
+        while any(f"{folder}/{candidate}{ext}".casefold() in taken for ext in roles.values()):
+            n += 1
+            candidate = f"{stem} ({n})"
+        paths = {role: f"{folder}/{candidate}{ext}" for role, ext in roles.items()}
+        taken.update(p.casefold() for p in paths.values())
+        result[item.id] = paths
+    return result

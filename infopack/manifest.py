@@ -1,0 +1,204 @@
+"""The curator's input manifest (TOML): what goes into a bundle.
+
+Paths are relative to the manifest file and may not leave its folder (or the folder named
+by `[bundle] root`, itself relative to the manifest): no absolute paths, no `..` beyond it,
+no symlinks pointing outside. Every problem names the file, the key and what is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from infopack.errors import UsageError
+
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+BUNDLE_KEYS = {"id", "title", "profile", "card", "version", "root", "fit", "max_cards", "subtitle_class"}
+ITEM_KEYS = {"id", "title", "source", "subtitles", "group", "episode", "priority", "kind"}
+ITEM_KINDS = ("video", "audio", "image")
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    title: str
+    source: Path
+    subtitles: tuple[Path, ...] = ()
+    group: str | None = None
+    episode: int | None = None
+    priority: int = 0
+    kind: str | None = None      # None: decided by probing the source
+    order: int = 0               # position in the manifest
+
+
+@dataclass(frozen=True)
+class Bundle:
+    id: str
+    title: str
+    profile: str
+    card: str
+    manifest_path: Path
+    root: Path
+    items: tuple[Item, ...]
+    version: int = 1
+    fit: bool = False
+    max_cards: int | None = None
+    subtitle_class: str | None = None
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+class _Where:
+    """Builds error messages that name the manifest file and the key."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, key: str, problem: str) -> UsageError:
+        return UsageError(self.path, f"{key}: {problem}")
+
+
+def load_manifest(path: str | os.PathLike, *, check_files: bool = True) -> Bundle:
+    manifest_path = Path(path)
+    where = _Where(manifest_path)
+    if not manifest_path.is_file():
+        raise UsageError(manifest_path, "no such manifest file")
+    try:
+        data = tomllib.loads(manifest_path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise UsageError(manifest_path, "not UTF-8 text; save the manifest as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(manifest_path, f"not valid TOML ({exc})") from None
+
+    unknown = set(data) - {"bundle", "items"}
+    if unknown:
+        raise where.fail(sorted(unknown)[0], "unknown key (expected [bundle] and [[items]])")
+    bundle = data.get("bundle")
+    if not isinstance(bundle, dict):
+        raise where.fail("bundle", "missing [bundle] table")
+    _reject_unknown(where, "bundle", bundle, BUNDLE_KEYS)
+
+    bundle_id = _require_id(where, "bundle.id", bundle.get("id"))
+    title = _require_str(where, "bundle.title", bundle.get("title"))
+    profile = _require_str(where, "bundle.profile", bundle.get("profile"))
+    card = _require_str(where, "bundle.card", bundle.get("card"))
+    version = bundle.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise where.fail("bundle.version", "must be a whole number of 1 or more")
+    fit = bundle.get("fit", False)
+    if not isinstance(fit, bool):
+        raise where.fail("bundle.fit", "must be true or false")
+    max_cards = bundle.get("max_cards")
+    if max_cards is not None and (not isinstance(max_cards, int) or max_cards < 1):
+        raise where.fail("bundle.max_cards", "must be a whole number of 1 or more")
+    subtitle_class = bundle.get("subtitle_class")
+    if subtitle_class is not None:
+        subtitle_class = _require_str(where, "bundle.subtitle_class", subtitle_class)
+
+    base = manifest_path.resolve().parent
+    root = base
+    if "root" in bundle:
+        root_text = _require_str(where, "bundle.root", bundle["root"])
+        if os.path.isabs(root_text):
+            raise where.fail("bundle.root", "must be relative to the manifest file")
+        root = (base / root_text).resolve()
+        if not root.is_dir():
+            raise where.fail("bundle.root", f"no such folder: {root_text}")
+
+    raw_items = data.get("items", [])
+    if not isinstance(raw_items, list) or not raw_items:
+        raise where.fail("items", "no [[items]]: add at least one item")
+    items = []
+    seen: set[str] = set()
+    for n, raw in enumerate(raw_items):
+        items.append(_load_item(where, n, raw, base, root, seen, check_files))
+
+    return Bundle(id=bundle_id, title=title, profile=profile, card=card, manifest_path=manifest_path,
+                  root=root, items=tuple(items), version=version, fit=fit, max_cards=max_cards,
+                  subtitle_class=subtitle_class, raw=data)
+
+
+def _load_item(where: _Where, n: int, raw, base: Path, root: Path, seen: set[str], check_files: bool) -> Item:
+    label = f"items[{n}]"
+    if not isinstance(raw, dict):
+        raise where.fail(label, "must be a table ([[items]])")
+    _reject_unknown(where, label, raw, ITEM_KEYS)
+    item_id = _require_id(where, f"{label}.id", raw.get("id"))
+    label = f"items[{n}] ({item_id})"
+    if item_id in seen:
+        raise where.fail(f"{label}.id", f"duplicate id {item_id!r}")
+    seen.add(item_id)
+    title = _require_str(where, f"{label}.title", raw.get("title"))
+    source = _resolve(where, f"{label}.source", raw.get("source"), base, root, check_files)
+    subs = raw.get("subtitles", [])
+    if isinstance(subs, str):
+        subs = [subs]
+    if not isinstance(subs, list):
+        raise where.fail(f"{label}.subtitles", "must be a list of paths")
+    subtitles = tuple(_resolve(where, f"{label}.subtitles[{i}]", s, base, root, check_files)
+                      for i, s in enumerate(subs))
+    group = raw.get("group")
+    if group is not None:
+        group = _require_str(where, f"{label}.group", group)
+    episode = raw.get("episode")
+    if episode is not None and (not isinstance(episode, int) or isinstance(episode, bool) or episode < 0):
+        raise where.fail(f"{label}.episode", "must be a whole number")
+    priority = raw.get("priority", 0)
+    if not isinstance(priority, int) or isinstance(priority, bool):
+        raise where.fail(f"{label}.priority", "must be a whole number")
+    kind = raw.get("kind")
+    if kind is not None and kind not in ITEM_KINDS:
+        raise where.fail(f"{label}.kind", f"must be one of {', '.join(ITEM_KINDS)}")
+    return Item(id=item_id, title=title, source=source, subtitles=subtitles, group=group,
+                episode=episode, priority=priority, kind=kind, order=n)
+
+
+def _reject_unknown(where: _Where, label: str, table: dict, allowed: set[str]) -> None:
+    for key in sorted(table):
+        if key not in allowed:
+            raise where.fail(f"{label}.{key}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def _require_str(where: _Where, key: str, value) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise where.fail(key, "missing or empty (a text value is required)")
+    return unicodedata.normalize("NFC", value.strip())
+
+
+def _require_id(where: _Where, key: str, value) -> str:
+    if not isinstance(value, str) or not ID_RE.match(value):
+        raise where.fail(key, f"{value!r} is not a valid id (use a-z, 0-9 and -, up to 63 characters)")
+    return value
+
+
+def _resolve(where: _Where, key: str, value, base: Path, root: Path, check_files: bool) -> Path:
+    """Resolve a manifest path, refusing anything that leaves `root`."""
+    if not isinstance(value, str) or not value:
+        raise where.fail(key, "missing or empty path")
+    if os.path.isabs(value) or re.match(r"^[A-Za-z]:[\\/]", value):
+        raise where.fail(key, f"{value!r} is an absolute path; use a path relative to the manifest")
+    lexical = Path(os.path.normpath(base / value))
+    if not _is_within(lexical, root):
+        raise where.fail(key, f"{value!r} leaves the manifest's folder {root} (set [bundle] root to allow a wider one)")
+    if not check_files:
+        return lexical
+    if not lexical.exists():
+        raise where.fail(key, f"no such file: {value}")
+    real = lexical.resolve()
+    if not _is_within(real, root):
+        raise where.fail(key, f"{value!r} is a link pointing outside the manifest's folder {root}")
+    if not real.is_file():
+        raise where.fail(key, f"{value!r} is not a regular file")
+    return lexical
+
+
+def _is_within(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+        return True
+    except ValueError:
+        return False
