@@ -123,7 +123,8 @@ def process_item(bundle: Bundle, profile: Profile, item: Item, work: Path, progr
     subs = None
     if item.subtitles and info.kind == "video":
         play_res = target_size(info.video, profile.video.max_width, profile.video.max_height)
-        subs = prepare_subtitles(item, profile, item_dir, language_class=bundle.subtitle_class, play_res=play_res)
+        subs = prepare_subtitles(item, profile, item_dir, duration=info.duration,
+                                 language_class=bundle.subtitle_class, play_res=play_res)
     progress({"event": "encode", "item": item.id, "kind": info.kind, "duration": info.duration})
     handler = handler_for(info.kind)
     job = EncodeJob(item=item, info=info, profile=profile, work_dir=item_dir, subtitles=subs)

@@ -173,10 +173,10 @@ def measure_card(mountpoint: str | os.PathLike, name: str,
     return target
 
 
-def _detect_filesystem(mount: Path, clusters: int) -> str:
+def _detect_filesystem(mount: Path, clusters: int, mounts_file: str = "/proc/mounts") -> str:
     """The mounted file system's type from /proc/mounts ("fat32"/"fat16"/"exfat", else its name)."""
     try:
-        lines = Path("/proc/mounts").read_text(encoding="utf-8").splitlines()
+        lines = Path(mounts_file).read_text(encoding="utf-8").splitlines()
     except OSError:
         return "fat32"
     real = os.path.realpath(mount)

@@ -10,7 +10,9 @@ How it packs, and why:
 - Cards are filled one after another: each takes the largest units that still fit
   (first-fit decreasing into a single card), then a swap pass trades a unit on the card for
   a larger one left over when that closes the gap. Only the remainder is left for the last
-  card, so every card before it is nearly full.
+  card, so every card before it is nearly full. Best-fit decreasing and first-fit in
+  manifest order are tried too (they win now and then when clusters are coarse), and the
+  plan with the fewest, then fullest, cards is kept.
 - With `max_cards`, units are ranked by importance (priority, then manifest order); the
   least important are dropped until the rest fits, then dropped units that still fit in a
   gap are put back, most important first.
@@ -193,6 +195,58 @@ def _group_units(members: list[PackItem], card: CardType) -> list[_Unit]:
 # --------------------------------------------------------------------------- filling
 
 def _fill_cards(units: list[_Unit], card: CardType) -> list[list[_Unit]]:
+    """The best of three heuristics: fewest cards, then the fullest cards before the last.
+
+    Filling card after card is usually best; when clusters are coarse next to the items,
+    best-fit decreasing or plain first-fit in manifest order can save a card or a cluster,
+    and they cost little to try.
+    """
+    candidates = [_sequential_fill(units, card), _best_fit_decreasing(units, card),
+                  _first_fit_in_order(units, card)]
+    return min(candidates, key=lambda cards: _plan_score(cards, card))
+
+
+def _plan_score(cards: list[list[_Unit]], card: CardType) -> tuple:
+    used = sorted((card_cost(_unit_files(content), card) for content in cards), reverse=True)
+    return (len(cards), -min(used[:-1], default=card.usable_bytes), [-u for u in used])
+
+
+def _unit_files(content: list[_Unit]) -> dict[str, int]:
+    files: dict[str, int] = {}
+    for unit in content:
+        files.update(unit.files)
+    return files
+
+
+def _best_fit_decreasing(units: list[_Unit], card: CardType) -> list[list[_Unit]]:
+    tallies: list[CardTally] = []
+    cards: list[list[_Unit]] = []
+    for unit in sorted(units, key=lambda u: (-u.cost, u.key)):
+        _place(tallies, cards, unit, _best_fit(tallies, unit, card), card)
+    return cards
+
+
+def _first_fit_in_order(units: list[_Unit], card: CardType) -> list[list[_Unit]]:
+    tallies: list[CardTally] = []
+    cards: list[list[_Unit]] = []
+    for unit in sorted(units, key=lambda u: u.key):
+        target = next((n for n, tally in enumerate(tallies) if _fits(tally, unit, card)), None)
+        _place(tallies, cards, unit, target, card)
+    return cards
+
+
+def _place(tallies: list[CardTally], cards: list[list[_Unit]], unit: _Unit, target: int | None,
+           card: CardType) -> None:
+    """Put `unit` on card `target`, or on a new card when `target` is None."""
+    if target is None:
+        tallies.append(CardTally(card))
+        cards.append([])
+        target = len(cards) - 1
+    tallies[target].add(unit.files)
+    cards[target].append(unit)
+
+
+def _sequential_fill(units: list[_Unit], card: CardType) -> list[list[_Unit]]:
     """Fill one card after another; only the last one holds a remainder."""
     remaining = sorted(units, key=lambda u: (-u.cost, u.key))
     cards = []
@@ -283,24 +337,18 @@ def _pack_limited(units: list[_Unit], card: CardType, max_cards: int) -> tuple[l
     else:
         low = len(ranked)
     cards = _fill_cards(ranked[:low], card)
-    dropped = []
     tallies = []
     for content in cards:
         tally = CardTally(card)
-        for unit in content:
-            tally.add(unit.files)
+        tally.add(_unit_files(content))
         tallies.append(tally)
+    dropped = []
     for unit in ranked[low:]:           # most important first: put back what fits in a gap
         target = _best_fit(tallies, unit, card)
-        if target is None and len(cards) < max_cards:
-            tallies.append(CardTally(card))
-            cards.append([])
-            target = len(cards) - 1
-        if target is None:
+        if target is None and len(cards) >= max_cards:
             dropped.append(unit)
         else:
-            tallies[target].add(unit.files)
-            cards[target].append(unit)
+            _place(tallies, cards, unit, target, card)
     return cards, dropped
 
 

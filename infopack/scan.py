@@ -12,9 +12,11 @@ Every result is a `Finding` with a stable check name:
     meta-chapters, meta-attachment, meta-captions, meta-subtitle-stream
     meta-exif, meta-xmp, meta-icc, meta-comment, meta-thumbnail, meta-iptc   images
     meta-encoder-string, meta-path, meta-url, meta-email, ...   raw bytes (data file)
+    sub-url, sub-email, sub-credit, ...          subtitles (infopack.subtitles)
     redstar-trailer                              Red Star OS watermark trailer
     os-residue                                   .DS_Store, ._*, Thumbs.db, ...
     scan-unreadable                              the file could not be read as its kind
+    scan-damaged (warning)                       ffprobe read it but complained
 
 Scanning never raises on bad media: a file that cannot be read is itself a finding,
 because "could not check" must never look like "clean".
@@ -28,16 +30,17 @@ import io
 import json
 import os
 import re
+import stat
 import struct
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 from infopack.checks import ERROR, INFO, WARNING, Finding
 from infopack.errors import InfopackError
-from infopack.tools import ffmpeg_info, run, safe_arg
+from infopack.tools import ffmpeg_info, last_error_line, run, safe_arg
 
 DATA_DIR = Path(__file__).parent / "data"
 SCAN_STRINGS_FILE = DATA_DIR / "scan-strings.toml"
@@ -68,9 +71,12 @@ def scan_file(path: str, *, display_path: str | None = None) -> list[Finding]:
     where = display_path if display_path is not None else os.fspath(path)
     findings = _name_findings(os.path.basename(path), where)
     try:
-        size = os.path.getsize(path)
+        st = os.stat(path)
     except OSError as exc:
         return findings + [_unreadable(where, f"cannot open: {exc.strerror or exc}")]
+    if not stat.S_ISREG(st.st_mode):                 # a FIFO would block the read
+        return findings + [_unreadable(where, "not a regular file")]
+    size = st.st_size
     kind = file_kind(path)
     if size == 0:
         if kind in (MEDIA, IMAGE):
@@ -90,42 +96,54 @@ def scan_paths(paths: list[str]) -> list[Finding]:
     """Scan files and folders (recursively, in sorted order)."""
     findings: list[Finding] = []
     for target in iter_scan_targets(paths):
-        findings += target() if callable(target) else scan_file(target)
+        findings += [target.problem] if target.problem else scan_file(target.path)
     return findings
 
 
-def iter_scan_targets(paths: list[str]) -> Iterator[str | Callable[[], list[Finding]]]:
-    """Files to scan, in order; problems with a path itself come as a callable finding.
+@dataclass(frozen=True)
+class ScanTarget:
+    path: str
+    problem: Finding | None = None     # set when the path itself is the finding
 
-    Folders are walked sorted; symlinked folders are not followed (no loops). Folders
-    that only an OS leaves behind (`.Spotlight-V100`, ...) are reported, not entered.
+
+def iter_scan_targets(paths: list[str]) -> Iterator[ScanTarget]:
+    """Files to scan, in the order given; each folder's files sorted by path.
+
+    Symlinked folders are not followed (no loops). Folders that only an operating
+    system leaves behind (`.Spotlight-V100`, ...) are reported, not entered.
     """
     for path in paths:
         if os.path.isdir(path):
             yield from _walk(path)
         elif os.path.lexists(path):
-            yield path
+            yield ScanTarget(path)
         else:
-            yield lambda p=path: [_unreadable(p, "no such file or folder")]
+            yield ScanTarget(path, _unreadable(path, "no such file or folder"))
 
 
 def count_files(paths: list[str]) -> int:
     """How many files `scan_paths(paths)` looks at (for the "clean: N files" line)."""
-    return sum(1 for t in iter_scan_targets(paths) if not callable(t))
+    return sum(1 for t in iter_scan_targets(paths) if t.problem is None)
 
 
-def _walk(root: str) -> Iterator[str | Callable[[], list[Finding]]]:
+def _walk(root: str) -> list[ScanTarget]:
+    """Every file under `root`, sorted by path components ("a/z" before "b", "b" before "c/a")."""
+    found: list[tuple[tuple[str, ...], ScanTarget]] = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
         for name in list(dirnames):
             residue = _residue_description(name)
             if residue:
                 dirnames.remove(name)
                 full = os.path.join(dirpath, name)
-                yield lambda f=full, r=residue: [Finding(
-                    "os-residue", ERROR, f, f"{r}; remove the whole folder")]
-        for name in sorted(filenames):
-            yield os.path.join(dirpath, name)
+                found.append((_parts(full, root), ScanTarget(full, Finding(
+                    "os-residue", ERROR, full, f"{residue}; remove the whole folder"))))
+        found += [(_parts(os.path.join(dirpath, n), root), ScanTarget(os.path.join(dirpath, n)))
+                  for n in filenames]
+    return [target for _, target in sorted(found, key=lambda item: item[0])]
+
+
+def _parts(path: str, root: str) -> tuple[str, ...]:
+    return Path(os.path.relpath(path, root)).parts
 
 
 # ---------------------------------------------------------------------------------------
@@ -257,19 +275,32 @@ _TIME_KEY = re.compile(r"creation_time|date|^year$|^icrd$|^time$|timestamp", re.
 
 
 def container_findings(path: str, where: str) -> list[Finding]:
-    """Tags, chapters and extra streams of an audio/video file, as ffprobe sees them."""
-    return probe_findings(probe(path), where)
+    """Tags, chapters and extra streams of an audio/video file, as ffprobe sees them.
+
+    When ffprobe reads the headers but complains (e.g. "File ended prematurely"), the
+    metadata verdicts stand and a `scan-damaged` warning says the file may be cut short.
+    """
+    info, complaint = probe(path)
+    findings = probe_findings(info, where)
+    if complaint:
+        findings.append(Finding("scan-damaged", WARNING, where,
+                                f"ffprobe reports a problem: {complaint}"))
+    return findings
 
 
-def probe(path: str) -> dict:
-    """ffprobe's JSON for format, streams, programs and chapters; raises if unreadable."""
+def probe(path: str) -> tuple[dict, str]:
+    """ffprobe's JSON for format, streams, programs and chapters, and its last complaint.
+
+    Raises InfopackError when ffprobe cannot read the file at all.
+    """
     args = [ffmpeg_info().ffprobe, "-v", "error", "-show_format", "-show_streams",
             "-show_programs", "-show_chapters", "-of", "json", safe_arg(path)]
     proc = run(args, timeout=FFPROBE_TIMEOUT, what="ffprobe", subject=path)
     info = json.loads(proc.stdout.decode("utf-8", "replace") or "{}")
     if not info.get("streams"):
         raise InfopackError(path, "ffprobe found no audio or video stream")
-    return info
+    complaint = last_error_line(proc.stderr) if proc.stderr.strip() else ""
+    return info, re.sub(r"^\[[^\]]* @ 0x[0-9a-f]+\]\s*", "", complaint)   # drop "[demuxer @ 0x55..]"
 
 
 def probe_findings(info: dict, where: str) -> list[Finding]:
@@ -518,9 +549,9 @@ def builtin_subtitle_findings(path: str, where: str) -> list[Finding]:
     """URLs, e-mail addresses and credit lines: the traces that name a person or group."""
     text = _decode_subtitle(Path(path).read_bytes())
     findings = []
-    for check, pattern, what in (("subtitle-url", _SUB_URL, "web address"),
-                                 ("subtitle-email", _SUB_EMAIL, "e-mail address"),
-                                 ("subtitle-credit", _SUB_CREDIT, "credit line")):
+    for check, pattern, what in (("sub-url", _SUB_URL, "web address"),
+                                 ("sub-email", _SUB_EMAIL, "e-mail address"),
+                                 ("sub-credit", _SUB_CREDIT, "credit line")):
         hits = [(n, m) for n, line in enumerate(text.splitlines(), 1)
                 for m in pattern.finditer(line)]
         if hits:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from infopack.handlers import PreparedSubtitles
@@ -9,7 +10,7 @@ from infopack.manifest import Item
 from infopack.profiles import Profile
 
 
-def prepare_subtitles(item: Item, profile: Profile, work_dir: Path, *,
+def prepare_subtitles(item: Item, profile: Profile, work_dir: Path, *, duration: float,
                       language_class: str | None = None, play_res: tuple[int, int] = (854, 480)
                       ) -> PreparedSubtitles | None:
     """Prepare the item's first subtitle file; None when the item has none."""
@@ -20,7 +21,7 @@ def prepare_subtitles(item: Item, profile: Profile, work_dir: Path, *,
     spec = profile.subtitles
     source = item.subtitles[0]
     doc = read_subtitles(source, language_class=language_class)
-    doc = scrub(doc)
+    doc = fit_to_duration(scrub(doc), round(duration * 1000))
     doc = clean(doc, max_chars_per_line=spec.max_chars_per_line, max_lines=spec.max_lines,
                 min_duration_ms=spec.min_duration_ms, max_cps=spec.max_cps)
     report = {
@@ -43,3 +44,17 @@ def prepare_subtitles(item: Item, profile: Profile, work_dir: Path, *,
         burn.write_bytes(to_ass(doc, play_res=play_res).encode("utf-8"))
     sidecar = encode_text(srt_text, spec.sidecar_encoding) if spec.sidecar else None
     return PreparedSubtitles(mux_srt=mux, sidecar=sidecar, burn_ass=burn, report=report)
+
+
+def fit_to_duration(doc, duration_ms: int):
+    """Cues past the end of the media would lengthen the file and never show: drop or clip them."""
+    kept, fixes = [], list(doc.fixes)
+    for cue in doc.cues:
+        if cue.start_ms >= duration_ms:
+            fixes.append(f"cue {cue.index}: starts after the end of the media ({cue.start_ms} ms), dropped")
+        elif cue.end_ms > duration_ms:
+            fixes.append(f"cue {cue.index}: ends after the end of the media, clipped to {duration_ms} ms")
+            kept.append(dataclasses.replace(cue, end_ms=duration_ms))
+        else:
+            kept.append(cue)
+    return dataclasses.replace(doc, cues=kept, fixes=fixes)

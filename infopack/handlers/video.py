@@ -72,7 +72,7 @@ class VideoHandler(Handler):
             args += ["-c:a", audio.codec, "-b:a", audio.bitrate, "-ac", str(audio.channels),
                      "-ar", str(audio.sample_rate)]
         if soft:
-            args += ["-c:s", "mov_text", "-metadata:s:s:0", "language=kor"]
+            args += ["-c:s", "mov_text"]
         if job.profile.container == "mp4":
             args += ["-movflags", "+faststart"]
         args += ["-f", job.profile.container, safe_arg(out)]

@@ -115,6 +115,9 @@ def clean(doc: SubtitleDoc, *, max_chars_per_line: int = 32, max_lines: int = 2,
         if "\n".join(lines) != text:
             new.fixes.append(f"cue {cue.index}: rewrapped to {len(lines)} line(s) of at most "
                              f"{max_chars_per_line} characters")
+        if any(len(line) > max_chars_per_line for line in lines):
+            _warn(new, f"cue {cue.index}: a line is longer than {max_chars_per_line} characters "
+                       f"and has no space to break at")
         if len(lines) > max_lines:
             _warn(new, f"cue {cue.index}: {len(lines)} lines, more than {max_lines}; consider splitting it")
         cue.text = "\n".join(lines)

@@ -26,6 +26,7 @@ _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _BR = re.compile(r"<\s*br\s*/?\s*>", re.I)
 _TAG = re.compile(r"<[^<>]*>")
 _BODY = re.compile(r"<\s*body\b[^>]*>", re.I)
+_TITLE = re.compile(r"<\s*title\s*>(.*?)<\s*/\s*title\s*>", re.I | re.S)
 _BODY_END = re.compile(r"<\s*/\s*(body|sami)\s*>", re.I)
 
 
@@ -42,6 +43,7 @@ def sniff(text: str) -> bool:
 
 
 def parse(text: str, path: str, notes: ParseNotes, language_class: str | None = None) -> list[RawCue]:
+    _record_header_traces(text, notes)
     syncs = _read_syncs(_blank_comments(text), path)
     chosen = _choose_class(syncs, language_class, path, notes)
     events = [(s, s.texts[chosen] if chosen in s.texts else s.texts[None])
@@ -53,6 +55,18 @@ def parse(text: str, path: str, notes: ParseNotes, language_class: str | None = 
         end = events[position + 1][0].start_ms if position + 1 < len(events) else None
         cues.append(RawCue(sync.number, sync.start_ms, end, body))
     return cues
+
+
+def _record_header_traces(text: str, notes: ParseNotes) -> None:
+    """Comments (other than CSS) and the <TITLE> often name the maker; they are not kept."""
+    for comment in _COMMENT.finditer(text):
+        body = " ".join(comment.group()[4:-3].split())
+        if body and "{" not in body:
+            line = text.count("\n", 0, comment.start()) + 1
+            notes.removals.append(f"line {line}: comment removed: {body!r}")
+    title = _TITLE.search(text)
+    if title and title.group(1).strip():
+        notes.removals.append(f"<TITLE> removed: {title.group(1).strip()!r}")
 
 
 def _blank_comments(text: str) -> str:
@@ -68,9 +82,10 @@ def _read_syncs(text: str, path: str) -> list[_Sync]:
     tags = [m for m in _SYNC.finditer(text, begin, stop)]
     if not tags:
         raise InfopackError(path, "no <SYNC Start=...> cues found; is this a SAMI file?")
-    syncs = []
+    syncs, line, counted_to = [], 1, 0
     for number, tag in enumerate(tags, start=1):
-        line = text.count("\n", 0, tag.start()) + 1
+        line += text.count("\n", counted_to, tag.start())   # counted incrementally: big files
+        counted_to = tag.start()
         content_end = tags[number].start() if number < len(tags) else stop
         syncs.append(_Sync(number, line, _start_ms(tag.group(1), number, line, path),
                            _paragraph_texts(text[tag.end():content_end])))

@@ -1,0 +1,128 @@
+"""Lint: South Korean vocabulary and reading speed, as named findings.
+
+The glossary is data (infopack/data/glossary.toml). A word matches when an eojeol
+(space-separated word) starts with it, so Korean particles and endings are allowed:
+'아이스크림을' matches '아이스크림'. When several entries match, the longest wins
+('한국어' over '한국'). Only entries a curator marked `confirmed = true` are ever
+rewritten, by `apply_glossary`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from infopack.checks import WARNING, Finding
+from infopack.errors import InfopackError
+from infopack.subtitles.clean import reading_speed
+from infopack.subtitles.model import SubtitleDoc
+
+SHIPPED_GLOSSARY = Path(__file__).resolve().parent.parent / "data" / "glossary.toml"
+_WORD = re.compile(r"\S+")
+_LEADING_PUNCTUATION = "\"'“”‘’([{<「『-–—…·.,!?~"
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    sk: str           # South Korean word or spelling
+    nk: str           # suggested North Korean form
+    note: str
+    confirmed: bool   # checked by a curator; only these are applied
+
+
+def load_glossary(glossary_file: str | os.PathLike | None = None) -> list[GlossaryEntry]:
+    """Entries from the shipped glossary or the given file, longest word first."""
+    path = Path(glossary_file) if glossary_file else SHIPPED_GLOSSARY
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        entries = [GlossaryEntry(str(e["sk"]), str(e["nk"]), str(e.get("note", "")), e.get("confirmed") is True)
+                   for e in data.get("entry", [])]
+    except OSError as exc:
+        raise InfopackError(path, f"cannot read the glossary: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InfopackError(path, f"glossary is not valid UTF-8 TOML: {exc}") from None
+    except (KeyError, TypeError, AttributeError):
+        raise InfopackError(path, "every [[entry]] needs sk = \"...\" and nk = \"...\"") from None
+    return sorted((e for e in entries if e.sk), key=lambda e: len(e.sk), reverse=True)
+
+
+@dataclass(frozen=True)
+class Match:
+    entry: GlossaryEntry
+    word: str         # the eojeol as written, e.g. '아이스크림을'
+    start: int        # offset of the matched prefix in the cue text
+
+
+def find_terms(text: str, entries: list[GlossaryEntry]) -> list[Match]:
+    """Glossary words that start an eojeol of `text` (longest entry per eojeol)."""
+    matches = []
+    for token in _WORD.finditer(text):
+        word = token.group().lstrip(_LEADING_PUNCTUATION)
+        offset = token.end() - len(word)
+        entry = next((e for e in entries if word.startswith(e.sk)), None)
+        if entry is not None:
+            matches.append(Match(entry, word, offset))
+    return matches
+
+
+def lint(doc: SubtitleDoc, glossary_file: str | None = None, *, max_cps: float = 20.0) -> list[Finding]:
+    """Warnings for South Korean vocabulary ('sk-vocabulary') and fast cues ('reading-speed')."""
+    entries = load_glossary(glossary_file)
+    findings = []
+    for cue in doc.cues:
+        for match in find_terms(cue.text, entries):
+            note = f" ({match.entry.note})" if match.entry.note else ""
+            findings.append(Finding(
+                "sk-vocabulary", WARNING, doc.source,
+                f"cue {cue.index}: '{match.word}' uses South Korean '{match.entry.sk}'; "
+                f"suggested North Korean form '{match.entry.nk}'{note}"))
+        speed = reading_speed(cue.text, cue.duration_ms)
+        if speed > max_cps:
+            findings.append(Finding("reading-speed", WARNING, doc.source,
+                                    f"cue {cue.index}: {speed:.1f} characters/s, over {max_cps:g}"))
+    return findings
+
+
+def apply_glossary(doc: SubtitleDoc, glossary_file: str | None = None) -> SubtitleDoc:
+    """Rewrite words of confirmed entries only, fixing the particle that follows."""
+    entries = [e for e in load_glossary(glossary_file) if e.confirmed]
+    new = doc.evolve()
+    for cue in new.cues:
+        for match in reversed(find_terms(cue.text, entries)):
+            rest = match.word[len(match.entry.sk):]
+            replacement = match.entry.nk + adjust_particle(match.entry.nk, rest)
+            end = match.start + len(match.word)
+            cue.text = cue.text[:match.start] + replacement + cue.text[end:]
+            new.fixes.append(f"cue {cue.index}: '{match.word}' replaced by '{replacement}' (glossary)")
+    return new
+
+
+# Particles whose form depends on whether the word before ends in a consonant:
+# (after a consonant, after a vowel).
+_PARTICLE_PAIRS = (("을", "를"), ("은", "는"), ("과", "와"), ("으로", "로"), ("이", "가"),
+                   ("이랑", "랑"), ("이나", "나"), ("아", "야"))
+
+
+def _ends_in_consonant(word: str) -> bool:
+    last = word[-1] if word else ""
+    return "가" <= last <= "힣" and (ord(last) - 0xAC00) % 28 != 0
+
+
+def _ends_in_rieul(word: str) -> bool:
+    last = word[-1] if word else ""
+    return "가" <= last <= "힣" and (ord(last) - 0xAC00) % 28 == 8
+
+
+def adjust_particle(word: str, rest: str) -> str:
+    """'아이스크림' + '을' -> '얼음보숭이' + '를': keep the particle agreeing with the new word."""
+    for after_consonant, after_vowel in _PARTICLE_PAIRS:
+        for form in (after_consonant, after_vowel):
+            if rest == form:
+                wants_consonant_form = _ends_in_consonant(word)
+                if form in ("으로", "로") and _ends_in_rieul(word):
+                    wants_consonant_form = False   # ㄹ takes 로: 길로
+                return after_consonant if wants_consonant_form else after_vowel
+    return rest
