@@ -64,7 +64,7 @@ def _quiet(event: dict) -> None:
 
 
 def build(manifest_path: str | os.PathLike, out: str | os.PathLike, key, *, jobs: int | None = None,
-          progress: Progress = _quiet) -> BuildResult:
+          image: bool = False, progress: Progress = _quiet) -> BuildResult:
     """Build every card of a bundle into OUT, signed with `key` (an infopack.keys.SigningKey)."""
     bundle = load_manifest(manifest_path)
     profile = load_profile(bundle.profile)
@@ -90,6 +90,10 @@ def build(manifest_path: str | os.PathLike, out: str | os.PathLike, key, *, jobs
             progress({"event": "assemble", "card": plan_card.card_id})
             cards.append(assemble_card(staging, bundle, profile, card, plan_card.card_id, len(plan.cards),
                                        [by_id[i] for i in plan_card.items], key))
+            if image:
+                from infopack.fatimage import build_image
+                progress({"event": "image", "card": plan_card.card_id})
+                build_image(staging / plan_card.card_id, staging / f"{plan_card.card_id}.img", card)
         write_report(staging / "report.json", bundle, profile, results, cards, plan.left_out)
         shutil.rmtree(work)
         publish(staging, out)

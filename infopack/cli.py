@@ -79,7 +79,8 @@ def init(folder: Path, force: bool, profile: str, card: str) -> None:
 @click.option("--key", "key_path", required=True, type=click.Path(path_type=Path), help="Curator's private key.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Items encoded side by side "
               "(default: number of cores).")
-def build(manifest: Path, out: Path, key_path: Path, jobs: int | None) -> None:
+@click.option("--image", is_flag=True, help="Also write OUT/card-NN.img, a FAT32 image to flash onto cards.")
+def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bool) -> None:
     """Build and sign the cards of a bundle into OUT."""
     from infopack.build import build as run_build
     from infopack.keys import ensure_not_under, load_signing_key, passphrase_from_env_or_prompt
@@ -89,7 +90,7 @@ def build(manifest: Path, out: Path, key_path: Path, jobs: int | None) -> None:
     ensure_not_under(key_path, out)
     key = load_signing_key(key_path, _passphrase_for(key_path),
                            warn=lambda msg: click.echo(f"infopack: warning: {msg}", err=True))
-    result = run_build(manifest, out, key, jobs=jobs, progress=_progress_printer())
+    result = run_build(manifest, out, key, jobs=jobs, image=image, progress=_progress_printer())
     for card in result.cards:
         click.echo(f"{card.card_id}: {len(card.items)} items, {card.files} files, "
                    f"{card.used_bytes:,} of {card.usable_bytes:,} usable bytes "
@@ -115,6 +116,38 @@ def _progress_printer():
         elif kind == "assemble":
             click.echo(f"  assembling {event['card']}", err=True)
     return show
+
+
+@cli.command()
+@click.argument("manifest", type=click.Path(path_type=Path))
+def plan(manifest: Path) -> None:
+    """Show which items land on which card and how full each is, before any transcoding."""
+    from rich.console import Console
+    from rich.table import Table
+    from infopack.manifest import load_manifest
+    from infopack.plan import make_plan
+    result = make_plan(load_manifest(manifest))
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(f"bundle {result.bundle.id}: {len(result.bundle.items)} items, profile {result.profile.id}, "
+                  f"card {result.card.name} ({result.card.usable_bytes:,} usable bytes, "
+                  f"{result.card.cluster_bytes // 1024} KiB clusters, {result.card.filesystem})")
+    table = Table("card", "item", "title", "kind", "duration", "estimated bytes")
+    for card in result.result.cards:
+        for item_id in card.items:
+            planned = result.items[item_id]
+            item = next(i for i in result.bundle.items if i.id == item_id)
+            table.add_row(card.card_id, item_id, item.title, planned.info.kind,
+                          f"{planned.info.duration:.1f} s" if planned.info.duration else "-",
+                          f"{sum(planned.sizes.values()):,}")
+        table.add_row(card.card_id, "[b]fill[/b]", "", "", "",
+                      f"[b]{card.used_bytes:,} ({card.fill_percent:.1f}%)[/b]", end_section=True)
+    console.print(table)
+    if result.result.left_out:
+        console.print("left out (does not fit within max_cards): " + ", ".join(result.result.left_out))
+    for problem in result.result.problems:
+        console.print(f"[red]problem:[/red] {problem}")
+    if result.result.problems:
+        sys.exit(1)
 
 
 @cli.command()

@@ -30,6 +30,7 @@ import io
 import json
 import os
 import re
+import tempfile
 import stat
 import struct
 import tomllib
@@ -282,6 +283,9 @@ def container_findings(path: str, where: str) -> list[Finding]:
     """
     info, complaint = probe(path)
     findings = probe_findings(info, where)
+    for stream in info.get("streams", []):
+        if stream.get("codec_type") == "subtitle" and stream.get("codec_name") in TEXT_SUBTITLE_CODECS:
+            findings += embedded_subtitle_findings(path, stream, where)
     if complaint:
         findings.append(Finding("scan-damaged", WARNING, where,
                                 f"ffprobe reports a problem: {complaint}"))
@@ -382,11 +386,32 @@ def _extra_stream_finding(stream: dict, label: str, where: str) -> Finding | Non
         return Finding("meta-attachment", ERROR, where,
                        f"{label}: data stream ({codec}: timecode, GPS telemetry or other "
                        f"sensor data){about}; map only audio and video")
-    if kind == "subtitle":
+    if kind == "subtitle" and codec not in TEXT_SUBTITLE_CODECS:
         return Finding("meta-subtitle-stream", WARNING, where,
-                       f"{label}: embedded subtitle track ({codec}){about}; its text is not "
-                       f"scanned here: ship subtitles as checked sidecar files or burn them in")
+                       f"{label}: picture-based subtitle track ({codec}){about}; its text cannot "
+                       f"be scanned: ship subtitles as checked sidecar files or burn them in")
     return None
+
+
+TEXT_SUBTITLE_CODECS = {"mov_text", "subrip", "srt", "ass", "ssa", "webvtt", "text"}
+
+
+def embedded_subtitle_findings(path: str, stream: dict, where: str) -> list[Finding]:
+    """A text subtitle track is scanned like a sidecar file: extracted to SRT, then read."""
+    index = stream.get("index", 0)
+    label = f"stream {index} (subtitle)"
+    with tempfile.TemporaryDirectory(prefix="infopack-scan-") as tmp:
+        extracted = Path(tmp) / "track.srt"
+        proc = run([ffmpeg_info().ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-i", safe_arg(path),
+                    "-map", f"0:{index}", "-c:s", "srt", "-f", "srt", str(extracted)],
+                   timeout=FFPROBE_TIMEOUT, what="subtitle track extraction", check=False)
+        if proc.returncode != 0 or not extracted.exists():
+            return [Finding("meta-subtitle-stream", WARNING, where,
+                            f"{label}: embedded subtitle track could not be extracted to be scanned")]
+        if extracted.stat().st_size == 0:
+            return []
+        return [Finding(f.check, f.level, where, f"{label}: {f.message}")
+                for f in subtitle_findings(str(extracted), where)]
 
 
 def _chapter_findings(chapters: list[dict], where: str) -> list[Finding]:

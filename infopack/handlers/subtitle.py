@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import shutil
 from pathlib import Path
 
+from infopack.fonts import KoreanFont, find_korean_font
 from infopack.handlers import PreparedSubtitles
 from infopack.manifest import Item
 from infopack.profiles import Profile
@@ -38,12 +41,41 @@ def prepare_subtitles(item: Item, profile: Profile, work_dir: Path, *, duration:
     srt_text = to_srt(doc)
     mux = work_dir / f"{item.id}.mux.srt"
     mux.write_bytes(srt_text.encode("utf-8"))
-    burn = None
+    burn = fonts_dir = None
     if spec.burn:
+        font = find_korean_font()
         burn = work_dir / f"{item.id}.burn.ass"
-        burn.write_bytes(to_ass(doc, play_res=play_res).encode("utf-8"))
+        burn.write_bytes(to_ass(doc, font=font.family, font_size=burn_font_size(play_res[1]),
+                                play_res=play_res).encode("utf-8"))
+        fonts_dir = private_fonts_dir(font, work_dir)
+        report["burn_font"] = font.family
     sidecar = encode_text(srt_text, spec.sidecar_encoding) if spec.sidecar else None
-    return PreparedSubtitles(mux_srt=mux, sidecar=sidecar, burn_ass=burn, report=report)
+    return PreparedSubtitles(mux_srt=mux, sidecar=sidecar, burn_ass=burn, report=report, fonts_dir=fonts_dir)
+
+
+def burn_font_size(height: int) -> int:
+    """About 1/14 of the frame height: two lines stay readable on a 7-inch notel screen.
+
+    `to_ass` derives the outline (size/12) and the bottom margin (height/24) itself.
+    """
+    return max(16, round(height / 14))
+
+
+def private_fonts_dir(font: KoreanFont, work_dir: Path) -> Path:
+    """A folder holding only the chosen font, for libass's `fontsdir`.
+
+    libass reads every file of `fontsdir` into memory; the font's own system folder can
+    hold hundreds of MB of CJK fonts, and any of them could win the name lookup.
+    """
+    folder = work_dir / "fonts"
+    folder.mkdir(exist_ok=True)
+    target = folder / font.file.name
+    if not target.exists():
+        try:
+            os.symlink(font.file, target)
+        except OSError:
+            shutil.copyfile(font.file, target)
+    return folder
 
 
 def fit_to_duration(doc, duration_ms: int):
