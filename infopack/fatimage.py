@@ -139,6 +139,30 @@ def _format(image: Path, card: CardType, volume_id: int) -> None:
     if fat == "16":
         args += ["-r", "512"]
     run(args + [_local(image)], timeout=300, what="mkfs.fat", subject=str(image))
+    _neutral_boot_sectors(image, card)
+
+
+OEM_NAME = b"MSWIN4.1"      # what most FAT32 volumes say; mkfs.fat would write "mkfs.fat"
+
+
+def _neutral_boot_sectors(image: Path, card: CardType) -> None:
+    """Replace mkfs.fat's OEM name and boot message, which name the program that made the card.
+
+    The boot code area is zeroed (a card is never booted from), in the boot sector and, on
+    FAT32, in its backup copy, so fsck.fat still finds the two identical.
+    """
+    with open(image, "r+b") as fh:
+        sector = bytearray(fh.read(SECTOR))
+        boot_code = slice(90, 510) if card.filesystem == "fat32" else slice(62, 510)
+        sector[3:11] = OEM_NAME
+        sector[boot_code] = bytes(boot_code.stop - boot_code.start)
+        fh.seek(0)
+        fh.write(sector)
+        if card.filesystem == "fat32":
+            backup = struct.unpack_from("<H", sector, 50)[0]
+            if backup:
+                fh.seek(backup * SECTOR)
+                fh.write(sector)
 
 
 def _check_room(image: Path, files: dict[str, int], card: CardType) -> None:

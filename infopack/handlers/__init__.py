@@ -22,6 +22,7 @@ class PreparedSubtitles:
     sidecar: bytes | None           # the sidecar file's bytes, in the profile's encoding
     burn_ass: Path | None           # ASS file for libass burn-in
     report: dict = field(default_factory=dict)
+    fonts_dir: Path | None = None   # folder of the Korean font libass must use for burn-in
 
 
 @dataclass(frozen=True)
