@@ -151,50 +151,6 @@ def plan(manifest: Path) -> None:
 
 
 @cli.command()
-@click.argument("target", type=click.Path(path_type=Path))
-@click.option("--pubkey", required=True, type=click.Path(path_type=Path), help="Curator's public key (minisign format).")
-@click.option("--manifest", type=click.Path(path_type=Path), help="Manifest of the card, when TARGET is a card folder.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
-def verify(target: Path, pubkey: Path, manifest: Path | None, as_json: bool) -> None:
-    """Verify the cards of a build folder, or one card against its signed manifest.
-
-    Exit 0: all checks passed; 1: a check failed; 2: usage or input error.
-    """
-    from infopack.keys import load_public_key
-    from infopack.verify import summary_level, verify_card, verify_out
-    from infopack.errors import UsageError
-
-    public_key = load_public_key(pubkey)
-    if not target.exists():
-        raise UsageError(target, "no such file or folder")
-    if manifest:
-        reports = [verify_card(target, manifest, public_key)]
-    else:
-        reports = verify_out(target, public_key)
-    if as_json:
-        click.echo(json.dumps({"ok": all(r.ok for r in reports), "cards": [r.to_dict() for r in reports]},
-                              ensure_ascii=False, indent=2))
-    else:
-        _print_reports(reports)
-    sys.exit(summary_level(reports))
-
-
-def _print_reports(reports) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    console = Console(highlight=False, soft_wrap=True)
-    for report in reports:
-        status = "[green]OK[/green]" if report.ok else "[red]FAILED[/red]"
-        console.print(f"{report.card_id}: {status} - {report.files} files, {report.bytes:,} bytes checked"
-                      + (f", signed by key {report.signer}" if report.signer else ""))
-        if report.findings:
-            table = Table("check", "level", "file", "message", show_lines=False)
-            for f in report.findings:
-                table.add_row(f.check, f.level, f.path, f.message)
-            console.print(table)
-
-
-@cli.command()
 @click.argument("profile_id", required=False)
 def profiles(profile_id: str | None) -> None:
     """List device profiles, or show one."""
@@ -213,7 +169,8 @@ def _register_plugins() -> None:
     from infopack.keys_cli import key, keygen
     from infopack.scan_cli import scan
     from infopack.subtitles.cli import subs
-    for command in (keygen, key, scan, subs, cards):
+    from infopack.verify_cli import approve, clean_card, verify
+    for command in (keygen, key, scan, subs, cards, verify, approve, clean_card):
         cli.add_command(command)
 
 

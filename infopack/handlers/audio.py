@@ -1,4 +1,4 @@
-"""Audio-only items (music, audiobooks): AAC in M4A, loudness normalised, no cover art."""
+"""Audio-only items (music, audiobooks): AAC in M4A or MP3, loudness normalised, no cover art."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 from infopack.errors import CheckFailed
 from infopack.handlers import EncodeJob, Handler, Produced
-from infopack.handlers.ffcommon import (LOUDNORM, STRIP_FLAGS, check_duration, decode_check, ffmpeg_head,
-                                        output_streams, run_ffmpeg)
+from infopack.handlers.ffcommon import (LOUDNORM, STRIP_FLAGS, check_duration, check_file_size, decode_check,
+                                        ffmpeg_head, output_streams, run_ffmpeg)
 from infopack.tools import safe_arg
 
 
@@ -21,8 +21,9 @@ class AudioHandler(Handler):
         if spec.loudnorm:
             args += ["-af", LOUDNORM]
         args += ["-c:a", spec.codec, "-b:a", spec.bitrate, "-ac", str(spec.channels), "-ar", str(spec.sample_rate)]
-        if spec.codec == "libmp3lame":
-            args += ["-write_xing", "0", "-id3v2_version", "0"]
+        if spec.container == "mp3":
+            # No Xing/Info header (it names the encoder) and no ID3 tags; CBR keeps durations exact.
+            args += ["-write_xing", "0", "-id3v2_version", "0", "-write_id3v1", "0"]
         if spec.container == "mp4":
             args += ["-movflags", "+faststart"]
         args += ["-f", spec.container or "mp4", safe_arg(out)]
@@ -35,12 +36,17 @@ class AudioHandler(Handler):
         return [Produced("main", out, ext)]
 
     def validate(self, job: EncodeJob, produced: Produced) -> None:
+        from infopack.handlers.video import audio_problems
         spec = job.profile.audio_only
+        check_file_size(produced.path, job.profile.max_file_bytes, job.item.id, job.profile.id)
         data = output_streams(produced.path)
         streams = data.get("streams", [])
-        if len(streams) != 1 or streams[0].get("codec_type") != "audio" \
-                or int(streams[0].get("channels", 0)) != spec.channels:
-            raise CheckFailed(produced.path, f"item {job.item.id}: expected one {spec.channels}-channel audio "
-                                             f"stream and nothing else")
-        check_duration(produced.path, data, job.info.duration, job.item.id, tolerance=0.15)
+        if len(streams) != 1 or streams[0].get("codec_type") != "audio":
+            raise CheckFailed(produced.path, f"item {job.item.id}: expected one audio stream and nothing else, "
+                                             f"found {len(streams)} streams")
+        problems = audio_problems(streams[0], spec)
+        if problems:
+            raise CheckFailed(produced.path, f"item {job.item.id}: output breaks profile {job.profile.id}: "
+                                             + "; ".join(problems))
+        check_duration(produced.path, data, job.info.duration, job.item.id, tolerance=0.1)
         decode_check(produced.path, item_id=job.item.id, duration=job.info.duration)

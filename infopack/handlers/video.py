@@ -1,18 +1,29 @@
-"""Video: scale, deinterlace, constant frame rate, H.264/AAC in MP4, every trace stripped."""
+"""Video: scale, deinterlace, constant frame rate, 8-bit SDR, encoded for the profile, every trace stripped.
+
+H.264 or HEVC with AAC in MP4, or MPEG-4 Part 2 with MP3 in AVI for the cheapest players.
+"""
 
 from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
 
-from infopack.errors import CheckFailed
+from infopack.errors import CheckFailed, UsageError
 from infopack.handlers import EncodeJob, Handler, Produced
-from infopack.handlers.ffcommon import (LOUDNORM, STRIP_FLAGS, check_duration, decode_check, ffmpeg_head,
-                                        output_streams, run_ffmpeg)
+from infopack.handlers.ffcommon import (LOUDNORM, STRIP_FLAGS, check_duration, check_file_size, decode_check,
+                                        ffmpeg_filters, ffmpeg_head, output_streams, run_ffmpeg)
 from infopack.probe import VideoStream
+from infopack.profiles import AUDIO_CODECS, VIDEO_CODECS, AudioSpec, VideoSpec
 from infopack.tools import safe_arg
 
 H264_PROFILE_NAMES = {"baseline": "Constrained Baseline", "main": "Main", "high": "High"}
+PROFILE_NAMES = {   # profile in the TOML -> what ffprobe reports
+    "libx264": H264_PROFILE_NAMES,
+    "libx265": {"main": "Main"},
+    "mpeg4": {"simple": "Simple Profile", "advanced_simple": "Advanced Simple Profile"},
+}
+MPEG4_PROFILES = {"simple": 0, "advanced_simple": 15}
+MPEG4_LEVELS = {"0": 8, "1": 1, "2": 2, "3": 3, "4a": 4, "4": 4, "5": 5}   # profile_and_level_indication
 
 
 def target_size(video: VideoStream, max_w: int, max_h: int) -> tuple[int, int]:
@@ -39,16 +50,23 @@ class VideoHandler(Handler):
 
     def command(self, job: EncodeJob, out: Path) -> list[str]:
         spec, audio = job.profile.video, job.profile.audio
+        if spec is None:
+            raise UsageError(job.info.path, f"item {job.item.id} is a video, but profile {job.profile.id} "
+                                            f"plays no video (use the soundtrack as an audio file, or another profile)")
         video = job.info.video
         width, height = target_size(video, spec.max_width, spec.max_height)
         fps = target_fps(video.fps, spec.max_fps)
         filters = []
         if video.interlaced:
             filters.append("yadif=mode=0:deint=interlaced")
+        filters += _to_sdr_8bit(job.info.path, video.pix_fmt, spec)
         filters += [f"scale={width}:{height}:flags=lanczos", "setsar=1", f"fps={fps}", f"format={spec.pix_fmt}"]
         subs = job.subtitles
         if subs and subs.burn_ass and job.profile.subtitles.burn:
-            filters.append(f"subtitles=filename={_filter_path(subs.burn_ass)}")
+            burn = f"subtitles=filename={_filter_path(subs.burn_ass)}"
+            if subs.fonts_dir:
+                burn += f":fontsdir={_filter_path(subs.fonts_dir)}"
+            filters.append(burn)
 
         args = ffmpeg_head() + ["-i", safe_arg(job.info.path)]
         soft = bool(subs and subs.mux_srt and job.profile.subtitles.soft)
@@ -58,14 +76,18 @@ class VideoHandler(Handler):
         if soft:
             args += ["-map", "1:s:0"]
         args += STRIP_FLAGS
+        if spec.flags:
+            args += ["-flags:v", "+bitexact" + spec.flags]      # replaces STRIP_FLAGS' -flags:v, keeps bitexact
         args += ["-vf", ",".join(filters), "-c:v", spec.codec, "-threads", str(spec.threads)]
-        if spec.codec == "libx264":
-            args += ["-profile:v", spec.profile, "-level:v", spec.level, "-preset", spec.preset,
-                     "-a53cc", "0", "-bsf:v", "filter_units=remove_types=6"]
-            if spec.tune:
-                args += ["-tune", spec.tune]
+        args += _codec_args(spec)
         args += _rate_control(spec)
         args += ["-g", str(max(1, round(float(fps) * spec.gop_seconds))), "-bf", str(spec.bframes)]
+        if spec.refs is not None and spec.codec != "mpeg4":
+            args += ["-refs", str(spec.refs)]
+        for key, value in spec.options.items():
+            args += [f"-{key}", str(value)]
+        if spec.tag:
+            args += ["-tag:v", spec.tag]
         if job.info.has_audio:
             if audio.loudnorm:
                 args += ["-af", LOUDNORM]
@@ -89,41 +111,145 @@ class VideoHandler(Handler):
         return produced
 
     def validate(self, job: EncodeJob, produced: Produced) -> None:
+        """ffprobe the output against the profile, then decode it all with errors fatal."""
         if produced.role != "main":
             return
         spec = job.profile.video
-        data = output_streams(produced.path)
         item = job.item.id
+        check_file_size(produced.path, job.profile.max_file_bytes, item, job.profile.id)
+        data = output_streams(produced.path)
         videos = [s for s in data.get("streams", []) if s.get("codec_type") == "video"]
         if len(videos) != 1:
             raise CheckFailed(produced.path, f"item {item}: expected one video stream, found {len(videos)}")
-        v = videos[0]
-        expected_codec = {"libx264": "h264", "libx265": "hevc", "mpeg4": "mpeg4"}.get(spec.codec, spec.codec)
-        problems = []
-        if v.get("codec_name") != expected_codec:
-            problems.append(f"codec {v.get('codec_name')} (expected {expected_codec})")
-        if spec.codec == "libx264":
-            want = H264_PROFILE_NAMES.get(spec.profile, spec.profile)
-            if v.get("profile") != want:
-                problems.append(f"profile {v.get('profile')} (expected {want})")
-            if int(v.get("level") or 0) > round(float(spec.level) * 10):
-                problems.append(f"level {v.get('level')} (expected at most {spec.level})")
-        if int(v.get("width", 0)) > spec.max_width or int(v.get("height", 0)) > spec.max_height:
-            problems.append(f"size {v.get('width')}x{v.get('height')} (max {spec.max_width}x{spec.max_height})")
-        if v.get("pix_fmt") != spec.pix_fmt:
-            problems.append(f"pixel format {v.get('pix_fmt')} (expected {spec.pix_fmt})")
-        fps = Fraction(v.get("avg_frame_rate") or "0")
-        if fps > spec.max_fps + 0.01:
-            problems.append(f"frame rate {float(fps):.3f} (max {spec.max_fps})")
+        problems = video_problems(videos[0], spec, expected_size=target_size(job.info.video, spec.max_width,
+                                                                             spec.max_height),
+                                  expected_fps=target_fps(job.info.video.fps, spec.max_fps))
         audios = [s for s in data.get("streams", []) if s.get("codec_type") == "audio"]
         if job.info.has_audio:
-            if len(audios) != 1 or int(audios[0].get("channels", 0)) != job.profile.audio.channels:
-                problems.append("audio layout does not match the profile")
+            if len(audios) != 1:
+                problems.append(f"{len(audios)} audio streams (expected 1)")
+            else:
+                problems += audio_problems(audios[0], job.profile.audio)
+        elif audios:
+            problems.append("an audio stream the source does not have")
         if problems:
             raise CheckFailed(produced.path, f"item {item}: output breaks profile {job.profile.id}: "
                                              + "; ".join(problems))
         check_duration(produced.path, data, job.info.duration, item)
-        decode_check(produced.path, item_id=item, duration=job.info.duration)
+        decode_check(produced.path, item_id=item, duration=job.info.duration, forbid_b_frames=spec.bframes == 0)
+
+
+def video_problems(v: dict, spec: VideoSpec, *, expected_size: tuple[int, int] | None = None,
+                   expected_fps: Fraction | None = None) -> list[str]:
+    """What in one ffprobe video stream breaks the profile's [video] table (empty: nothing)."""
+    problems = []
+    expected_codec = VIDEO_CODECS.get(spec.codec, spec.codec)
+    if v.get("codec_name") != expected_codec:
+        problems.append(f"codec {v.get('codec_name')} (expected {expected_codec})")
+    want_profile = PROFILE_NAMES.get(spec.codec, {}).get(spec.profile, spec.profile)
+    if v.get("profile") != want_profile:
+        problems.append(f"profile {v.get('profile')} (expected {want_profile})")
+    level, max_level = int(v.get("level") or 0), _ffprobe_level(spec)
+    if max_level is not None and not 0 < level <= max_level:
+        problems.append(f"level {v.get('level')} (expected at most {spec.level})")
+    width, height = int(v.get("width", 0)), int(v.get("height", 0))
+    if width > spec.max_width or height > spec.max_height or width % 2 or height % 2:
+        problems.append(f"size {width}x{height} (max {spec.max_width}x{spec.max_height}, even)")
+    elif expected_size and (width, height) != expected_size:
+        problems.append(f"size {width}x{height} (expected {expected_size[0]}x{expected_size[1]})")
+    if v.get("sample_aspect_ratio", "1:1") not in ("1:1", "0:1", None):
+        problems.append(f"sample aspect {v.get('sample_aspect_ratio')} (expected square pixels)")
+    if v.get("pix_fmt") != spec.pix_fmt:
+        problems.append(f"pixel format {v.get('pix_fmt')} (expected {spec.pix_fmt})")
+    if v.get("field_order", "progressive") not in ("progressive", "unknown"):
+        problems.append(f"field order {v.get('field_order')} (expected progressive)")
+    fps = Fraction(v.get("avg_frame_rate") or "0/1") if v.get("avg_frame_rate") != "0/0" else Fraction(0)
+    if fps > spec.max_fps + 0.01:
+        problems.append(f"frame rate {float(fps):.3f} (max {spec.max_fps})")
+    elif expected_fps and abs(fps - expected_fps) > Fraction(1, 50):
+        problems.append(f"frame rate {float(fps):.3f} (expected {float(expected_fps):.3f})")
+    if spec.bframes == 0 and int(v.get("has_b_frames") or 0) != 0:
+        problems.append(f"has_b_frames {v.get('has_b_frames')} (the profile allows no B-frames)")
+    if spec.tag and v.get("codec_tag_string") != spec.tag:
+        problems.append(f"codec tag {v.get('codec_tag_string')} (expected {spec.tag})")
+    return problems
+
+
+def audio_problems(a: dict, spec: AudioSpec) -> list[str]:
+    """What in one ffprobe audio stream breaks the profile's audio table."""
+    problems = []
+    expected = AUDIO_CODECS.get(spec.codec, spec.codec)
+    if a.get("codec_name") != expected:
+        problems.append(f"audio codec {a.get('codec_name')} (expected {expected})")
+    if expected == "aac" and a.get("profile") != "LC":
+        problems.append(f"AAC profile {a.get('profile')} (expected LC)")
+    if int(a.get("channels") or 0) != spec.channels:
+        problems.append(f"audio channels {a.get('channels')} (expected {spec.channels})")
+    if int(a.get("sample_rate") or 0) != spec.sample_rate:
+        problems.append(f"audio sample rate {a.get('sample_rate')} (expected {spec.sample_rate})")
+    return problems
+
+
+def _ffprobe_level(spec: VideoSpec) -> int | None:
+    """The largest level number ffprobe may report for the profile's level, or None to skip."""
+    text = str(spec.level).strip().lower()
+    if spec.codec == "libx264":
+        return round(float(text) * 10)
+    if spec.codec == "libx265":
+        return round(float(text) * 30)
+    if spec.codec == "mpeg4":
+        return MPEG4_LEVELS[text]
+    return None
+
+
+def _codec_args(spec: VideoSpec) -> list[str]:
+    """Encoder options per codec: profile, level, preset, and no identifying SEI/user data."""
+    if spec.codec == "libx264":
+        args = ["-profile:v", spec.profile, "-level:v", spec.level, "-preset", spec.preset,
+                "-a53cc", "0", "-bsf:v", "filter_units=remove_types=6"]
+        if spec.tune:
+            args += ["-tune", spec.tune]
+        if spec.params:
+            args += ["-x264-params", spec.params]
+        return args
+    if spec.codec == "libx265":
+        # info=0: no SEI naming x265's version and options; pools/frame-threads: the thread
+        # count (output depends on it, so it is pinned for reproducible builds).
+        pinned = f"info=0:pools={spec.threads}:frame-threads={spec.threads}:level-idc={spec.level}:log-level=error"
+        args = ["-profile:v", spec.profile, "-preset", spec.preset,
+                "-x265-params", pinned + (":" + spec.params if spec.params else ""),
+                "-bsf:v", "filter_units=remove_types=39|40"]
+        if spec.tune:
+            args += ["-tune", spec.tune]
+        return args
+    if spec.codec == "mpeg4":
+        # The VOS header carries profile_and_level_indication; Simple = 0, Advanced Simple = 15.
+        return ["-profile:v", str(MPEG4_PROFILES[spec.profile]), "-level:v", str(MPEG4_LEVELS[str(spec.level).lower()])]
+    return []
+
+
+def _to_sdr_8bit(path: Path, pix_fmt: str, spec: VideoSpec) -> list[str]:
+    """Filters that bring a 10/12-bit or HDR source to 8-bit SDR BT.709 (before scaling).
+
+    HDR (PQ or HLG transfer) is tone mapped with zscale + tonemap when this ffmpeg has
+    zscale; without it, the plain conversion below keeps the picture but looks washed out.
+    High-bit-depth SDR needs nothing here: `format=yuv420p` after scaling converts it.
+    """
+    if not any(depth in pix_fmt for depth in ("10", "12", "16")):
+        return []
+    transfer = _color_transfer(path)
+    if transfer not in ("smpte2084", "arib-std-b67"):
+        return []
+    if "zscale" not in ffmpeg_filters():
+        return ["colorspace=all=bt709:iall=bt2020:fast=1"]
+    return ["zscale=t=linear:npl=100", "format=gbrpf32le", "zscale=p=bt709",
+            f"tonemap={spec.hdr_tonemap}:desat=0", "zscale=t=bt709:m=bt709:r=tv"]
+
+
+def _color_transfer(path: Path) -> str:
+    data = output_streams(path)
+    videos = [s for s in data.get("streams", []) if s.get("codec_type") == "video"]
+    return videos[0].get("color_transfer", "") if videos else ""
 
 
 def _rate_control(spec) -> list[str]:
@@ -138,8 +264,14 @@ def _rate_control(spec) -> list[str]:
 
 
 def _filter_path(path: Path) -> str:
-    """Escape a path for use inside an ffmpeg filter argument."""
+    """Escape a path for an option value inside `-vf`: two levels, as ffmpeg parses two.
+
+    The filtergraph parser runs first: it splits on `,` `;` `[` `]` and removes one level
+    of `\\` and `'`; the filter's option parser then splits on `:` and removes another.
+    """
     text = str(path)
-    for ch in ("\\", ":", "'", ",", "[", "]", ";"):
+    for ch in ("\\", "'", ":"):
+        text = text.replace(ch, "\\" + ch)
+    for ch in ("\\", "'", "[", "]", ",", ";"):
         text = text.replace(ch, "\\" + ch)
     return text
