@@ -53,7 +53,7 @@ WIDTH, HEIGHT, FPS = 854, 480, 25
 REFERENCE_CRFS = [26, 29, 32, 35, 38]
 NOTEL_CRFS = [24, 27, 30, 33, 36]
 OTHER_RATES = {"phone-720p": ("crf", [25, 30]), "modern-hevc": ("crf", [27, 32]),
-               "legacy-avi": ("bitrate", ["700k", "400k"])}
+               "legacy-avi": ("qscale", [5, 8])}
 REFERENCE_AUDIO = "AAC 32k mono"
 DOCS = REPO / "docs" / "benchmarks.md"
 FONT = "/usr/share/fonts/truetype/nanum/NanumSquareRoundB.ttf"

@@ -122,6 +122,8 @@ def process_item(bundle: Bundle, profile: Profile, item: Item, work: Path, progr
     info = probe(item.source)
     if item.kind and item.kind != info.kind:
         raise UsageError(item.source, f"item {item.id}: manifest says kind {item.kind!r} but the file is {info.kind}")
+    if not profile.supports(info.kind):
+        raise UsageError(item.source, f"item {item.id}: profile {profile.id} cannot carry {info.kind} items")
     item_dir = work / item.id
     item_dir.mkdir()
     subs = None

@@ -150,27 +150,15 @@ def plan(manifest: Path) -> None:
         sys.exit(1)
 
 
-@cli.command()
-@click.argument("profile_id", required=False)
-def profiles(profile_id: str | None) -> None:
-    """List device profiles, or show one."""
-    from infopack.profiles import load_profile, profile_ids
-    if profile_id:
-        import dataclasses
-        click.echo(json.dumps(dataclasses.asdict(load_profile(profile_id)), ensure_ascii=False, indent=2))
-        return
-    for pid in profile_ids():
-        click.echo(f"{pid:14} {load_profile(pid).description}")
-
-
 def _register_plugins() -> None:
     """Command groups that live beside their stage's module."""
     from infopack.cards_cli import cards
     from infopack.keys_cli import key, keygen
+    from infopack.profiles_cli import profiles
     from infopack.scan_cli import scan
     from infopack.subtitles.cli import subs
     from infopack.verify_cli import approve, clean_card, verify
-    for command in (keygen, key, scan, subs, cards, verify, approve, clean_card):
+    for command in (keygen, key, scan, subs, cards, verify, approve, clean_card, profiles):
         cli.add_command(command)
 
 

@@ -258,6 +258,8 @@ def _rate_control(spec) -> list[str]:
         args += ["-b:v", spec.bitrate]
     elif spec.crf is not None:
         args += ["-crf", str(spec.crf)]
+    elif spec.qscale is not None:
+        args += ["-q:v", str(spec.qscale)]            # MPEG-4 Part 2: constant quantiser
     if spec.maxrate:
         args += ["-maxrate", spec.maxrate, "-bufsize", spec.bufsize or spec.maxrate]
     return args
