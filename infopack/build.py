@@ -24,7 +24,7 @@ from infopack.handlers.subtitle import prepare_subtitles
 from infopack.handlers.video import target_size
 from infopack.layout import card_paths
 from infopack.manifest import Bundle, Item, load_manifest
-from infopack.packing import PackItem, pack
+from infopack.packing import CardPlan, PackItem, pack
 from infopack.probe import MediaInfo, probe
 from infopack.profiles import Profile, load_profile
 from infopack.seal import card_manifest, entries_for, fix_mtimes, sha256sums, sign_manifest
@@ -88,7 +88,7 @@ def build(manifest_path: str | os.PathLike, out: str | os.PathLike, key, *, jobs
         cards = []
         for plan_card in plan.cards:
             progress({"event": "assemble", "card": plan_card.card_id})
-            cards.append(assemble_card(staging, bundle, profile, card, plan_card.card_id, len(plan.cards),
+            cards.append(assemble_card(staging, bundle, profile, card, plan_card, len(plan.cards),
                                        [by_id[i] for i in plan_card.items], key))
             if image:
                 from infopack.fatimage import build_image
@@ -148,8 +148,9 @@ def assign_paths(results: list[ItemResult], profile: Profile) -> None:
         r.paths = paths[r.item.id]
 
 
-def assemble_card(staging: Path, bundle: Bundle, profile: Profile, card: CardType, card_id: str,
+def assemble_card(staging: Path, bundle: Bundle, profile: Profile, card: CardType, plan_card: CardPlan,
                   card_count: int, results: list[ItemResult], key) -> CardResult:
+    card_id = plan_card.card_id
     card_dir = staging / card_id
     card_dir.mkdir()
     sizes = {}
@@ -176,8 +177,7 @@ def assemble_card(staging: Path, bundle: Bundle, profile: Profile, card: CardTyp
         sign_manifest(manifest, key, bundle_id=bundle.id, bundle_version=bundle.version, card_id=card_id),
         encoding="utf-8")
     (staging / f"{card_id}.SHA256SUMS").write_bytes(sha256sums(entries))
-    from infopack.cards import card_cost
-    return CardResult(card_id, [r.item.id for r in results], card_cost(sizes, card), card.usable_bytes, len(entries))
+    return CardResult(card_id, [r.item.id for r in results], plan_card.used_bytes, card.usable_bytes, len(entries))
 
 
 def scan_card(card_dir: Path, card_id: str) -> None:

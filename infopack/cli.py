@@ -83,12 +83,13 @@ def init(folder: Path, force: bool, profile: str, card: str) -> None:
 def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bool) -> None:
     """Build and sign the cards of a bundle into OUT."""
     from infopack.build import build as run_build
-    from infopack.keys import ensure_not_under, load_signing_key, passphrase_from_env_or_prompt
+    from infopack.keys import ensure_not_under, is_encrypted, load_signing_key, passphrase_from_env_or_prompt
     from infopack.manifest import load_manifest
 
     load_manifest(manifest)                      # fail on a bad manifest before asking for a passphrase
     ensure_not_under(key_path, out)
-    key = load_signing_key(key_path, _passphrase_for(key_path),
+    passphrase = passphrase_from_env_or_prompt(confirm=False) if is_encrypted(key_path) else None
+    key = load_signing_key(key_path, passphrase,
                            warn=lambda msg: click.echo(f"infopack: warning: {msg}", err=True))
     result = run_build(manifest, out, key, jobs=jobs, image=image, progress=_progress_printer())
     for card in result.cards:
@@ -98,14 +99,6 @@ def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bo
     if result.left_out:
         click.echo("left out (did not fit): " + ", ".join(result.left_out))
     click.echo(f"signed manifests and SHA256SUMS are in {out} (keep them off the cards)")
-
-
-def _passphrase_for(key_path: Path) -> str | None:
-    from infopack.keys import passphrase_from_env_or_prompt
-    text = key_path.read_bytes() if key_path.is_file() else b""
-    if b"ENCRYPTED" not in text:
-        return None
-    return passphrase_from_env_or_prompt(confirm=False)
 
 
 def _progress_printer():

@@ -14,18 +14,9 @@ from infopack.layout import card_paths
 from infopack.manifest import Bundle
 from infopack.packing import PackItem, PackResult, pack
 from infopack.probe import MediaInfo, probe
-from infopack.profiles import Profile, load_profile
+from infopack.profiles import Profile, estimate_bytes, load_profile
 
 IMAGE_BYTES_PER_PIXEL = 0.35        # a JPEG at quality ~82 of a photo, generous
-
-
-def bitrate_bits(text: str | None) -> int:
-    """'900k' -> 900000; '1.5M' -> 1500000."""
-    if not text:
-        return 0
-    text = str(text).strip().lower()
-    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1], 1)
-    return int(float(text.rstrip("km")) * scale)
 
 
 def estimate_item_bytes(info: MediaInfo, profile: Profile) -> dict[str, int]:
@@ -34,12 +25,7 @@ def estimate_item_bytes(info: MediaInfo, profile: Profile) -> dict[str, int]:
         side = profile.image.max_long_side
         scale = min(1.0, side / max(info.width, info.height))
         return {"main": int(info.width * scale * info.height * scale * IMAGE_BYTES_PER_PIXEL) + 1}
-    if info.kind == "audio":
-        return {"main": int(info.duration * bitrate_bits(profile.audio_only.bitrate) / 8 * 1.02) + 4096}
-    video = profile.video
-    video_bits = bitrate_bits(video.bitrate or video.maxrate)
-    audio_bits = bitrate_bits(profile.audio.bitrate) if info.has_audio else 0
-    return {"main": int(info.duration * (video_bits + audio_bits) / 8 * 1.02) + 16384}
+    return {"main": estimate_bytes(profile, info.duration, info.kind, has_audio=info.has_audio)}
 
 
 @dataclass

@@ -8,7 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from infopack.errors import UsageError, InfopackError
-from infopack.tools import ffmpeg_info, run, safe_arg
+from infopack.tools import ffmpeg_info, last_error_line, run, safe_arg
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
@@ -63,7 +63,6 @@ def ffprobe_json(path: Path, *, subject=None) -> dict:
     proc = run([info.ffprobe, "-v", "error", "-show_format", "-show_streams", "-show_chapters",
                 "-of", "json", safe_arg(path)], timeout=120, what="ffprobe", check=False)
     if proc.returncode != 0:
-        from infopack.tools import last_error_line
         raise UsageError(subject or path, f"not a media file ffmpeg can read ({last_error_line(proc.stderr)})")
     try:
         return json.loads(proc.stdout.decode("utf-8", "replace"))

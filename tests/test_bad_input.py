@@ -101,32 +101,33 @@ def test_key_inside_the_output_folder_is_refused(run_cli, bad_folder, keys_dir):
     assert result.exit_code == 2 and "Traceback" not in result.output
 
 
-def test_missing_ffmpeg_says_how_to_install(run_cli, bad_folder, keys_dir, monkeypatch):
+@pytest.fixture
+def use_ffmpeg(monkeypatch):
+    """Point infopack at another ffmpeg binary for one test (the lookup is cached)."""
     from infopack import tools
-    monkeypatch.setenv("INFOPACK_FFMPEG", str(bad_folder / "no-such-ffmpeg"))
-    tools.ffmpeg_info.cache_clear()
-    try:
-        result, out = build_with(run_cli, bad_folder, keys_dir, "media/clip03.mp4")
-    finally:
-        monkeypatch.delenv("INFOPACK_FFMPEG")
+
+    def point_at(path: Path) -> None:
+        monkeypatch.setenv("INFOPACK_FFMPEG", str(path))
         tools.ffmpeg_info.cache_clear()
+    yield point_at
+    monkeypatch.delenv("INFOPACK_FFMPEG", raising=False)
+    tools.ffmpeg_info.cache_clear()
+
+
+def test_missing_ffmpeg_says_how_to_install(run_cli, bad_folder, keys_dir, use_ffmpeg):
+    use_ffmpeg(bad_folder / "no-such-ffmpeg")
+    result, out = build_with(run_cli, bad_folder, keys_dir, "media/clip03.mp4")
     assert_clean_failure(result, out, "apt-get install ffmpeg")
 
 
-def test_too_old_ffmpeg_is_refused(run_cli, bad_folder, keys_dir, monkeypatch, tmp_path):
-    from infopack import tools
+def test_too_old_ffmpeg_is_refused(run_cli, bad_folder, keys_dir, use_ffmpeg, tmp_path):
     fake = tmp_path / "bin" / "ffmpeg"
     fake.parent.mkdir()
     fake.write_text("#!/bin/sh\necho 'ffmpeg version 3.4.8 Copyright'\n")
     fake.chmod(0o755)
     (tmp_path / "bin" / "ffprobe").symlink_to(fake)
-    monkeypatch.setenv("INFOPACK_FFMPEG", str(fake))
-    tools.ffmpeg_info.cache_clear()
-    try:
-        result, out = build_with(run_cli, bad_folder, keys_dir, "media/clip03.mp4")
-    finally:
-        monkeypatch.delenv("INFOPACK_FFMPEG")
-        tools.ffmpeg_info.cache_clear()
+    use_ffmpeg(fake)
+    result, out = build_with(run_cli, bad_folder, keys_dir, "media/clip03.mp4")
     assert_clean_failure(result, out, "too old")
 
 

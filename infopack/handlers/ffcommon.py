@@ -81,5 +81,5 @@ def output_streams(path: Path) -> dict:
 
 def check_duration(path: Path, data: dict, expected: float, item_id: str, tolerance: float = 0.1) -> None:
     got = float(data.get("format", {}).get("duration") or 0)
-    if abs(got - expected) > max(tolerance, 0.0):
+    if abs(got - expected) > tolerance:
         raise CheckFailed(path, f"item {item_id}: output lasts {got:.2f} s, source {expected:.2f} s")
