@@ -145,13 +145,15 @@ def plan(manifest: Path) -> None:
 
 def _register_plugins() -> None:
     """Command groups that live beside their stage's module."""
+    from infopack.cache_cli import cache
     from infopack.cards_cli import cards
     from infopack.keys_cli import key, keygen
     from infopack.profiles_cli import profiles
+    from infopack.review.cli import review
     from infopack.scan_cli import scan
     from infopack.subtitles.cli import subs
     from infopack.verify_cli import approve, clean_card, verify
-    for command in (keygen, key, scan, subs, cards, verify, approve, clean_card, profiles):
+    for command in (keygen, key, scan, subs, cards, verify, approve, clean_card, profiles, review, cache):
         cli.add_command(command)
 
 

@@ -8,10 +8,10 @@ mode=${1:-demo}
 declare -A pkg_for=(
   [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [minisign]=minisign [exiftool]=libimage-exiftool-perl
   [mkfs.fat]=dosfstools [fsck.fat]=dosfstools [mcopy]=mtools [tesseract]=tesseract-ocr
-  [fc-list]=fontconfig [sha256sum]=coreutils
+  [fc-list]=fontconfig [sha256sum]=coreutils [chromium]=chromium
 )
 tools=(ffmpeg ffprobe minisign)
-[ "$mode" = test ] && tools+=(exiftool mkfs.fat fsck.fat mcopy tesseract fc-list)
+[ "$mode" = test ] && tools+=(exiftool mkfs.fat fsck.fat mcopy tesseract fc-list chromium)
 
 missing=()
 for tool in "${tools[@]}"; do

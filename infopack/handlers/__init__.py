@@ -32,6 +32,7 @@ class EncodeJob:
     profile: Profile
     work_dir: Path
     subtitles: PreparedSubtitles | None = None
+    video_bitrate: int | None = None    # bits/s from size fitting (infopack.fit); None: the profile's rates
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,14 @@ class Handler:
     def command(self, job: EncodeJob, out: Path) -> list[str] | None:
         """The ffmpeg command this handler runs (None for handlers that need none)."""
         return None
+
+    def recipe(self, job: EncodeJob) -> list[str]:
+        """Everything besides the input bytes that decides the output (the cache key's recipe).
+
+        By default the ffmpeg command with a fixed output name; handlers whose output
+        depends on more (two-pass settings, split parts) extend it.
+        """
+        return list(self.command(job, Path("out")) or [])
 
     def transcode(self, job: EncodeJob) -> list[Produced]:
         raise NotImplementedError

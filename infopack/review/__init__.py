@@ -1,0 +1,1 @@
+"""The review app: defector collaborators watch, judge and sign off each item (issue 7)."""
