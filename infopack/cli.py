@@ -80,59 +80,93 @@ def init(folder: Path, force: bool, profile: str, card: str) -> None:
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Items encoded side by side "
               "(default: number of cores).")
 @click.option("--image", is_flag=True, help="Also write OUT/card-NN.img, a FAT32 image to flash onto cards.")
-def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bool) -> None:
-    """Build and sign the cards of a bundle into OUT."""
+@click.option("--image-size", type=click.Choice(["card", "content"]), default="card", show_default=True,
+              help="Image as large as the card class, or just large enough for the content.")
+@click.option("--fit", is_flag=True, default=None, help="Fit video bitrates so the bundle fills its cards "
+              "(default: the manifest's `fit`).")
+@click.option("--cache", "cache_dir", type=click.Path(path_type=Path), default=None,
+              help="Encode cache folder (default: $INFOPACK_CACHE, else ~/.cache/infopack).")
+@click.option("--no-cache", is_flag=True, help="Encode everything; neither read nor write the cache.")
+@click.option("--json", "json_events", is_flag=True, help="Print one JSON event per line on stdout.")
+@click.option("--print-commands", is_flag=True, help="Print every encode and validation command (ffmpeg, "
+              "ffprobe) as it runs, shell-quoted.")
+def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bool, image_size: str,
+          fit: bool | None, cache_dir: Path | None, no_cache: bool, json_events: bool, print_commands: bool) -> None:
+    """Build and sign the cards of a bundle into OUT (reusing cached encodes; safe to rerun after a kill)."""
     from infopack.build import build as run_build
     from infopack.keys import ensure_not_under, is_encrypted, load_signing_key, passphrase_from_env_or_prompt
     from infopack.manifest import load_manifest
+    from infopack.tools import set_command_log
 
-    load_manifest(manifest)                      # fail on a bad manifest before asking for a passphrase
+    bundle = load_manifest(manifest)             # fail on a bad manifest before asking for a passphrase
     ensure_not_under(key_path, out)
     passphrase = passphrase_from_env_or_prompt(confirm=False) if is_encrypted(key_path) else None
     key = load_signing_key(key_path, passphrase,
                            warn=lambda msg: click.echo(f"infopack: warning: {msg}", err=True))
-    result = run_build(manifest, out, key, jobs=jobs, image=image, progress=_progress_printer())
+    report = _progress_printer(json_events)
+    if print_commands:
+        set_command_log(_command_printer(json_events))
+    try:
+        result = run_build(bundle, out, key, jobs=jobs, image=image, progress=report, fit=fit,
+                           image_size=image_size, cache=cache_dir, use_cache=not no_cache)
+    finally:
+        report.close()
+        set_command_log(None)
+    if json_events:
+        return                                   # the "done" event is the summary
     for card in result.cards:
         click.echo(f"{card.card_id}: {len(card.items)} items, {card.files} files, "
                    f"{card.used_bytes:,} of {card.usable_bytes:,} usable bytes "
                    f"({100 * card.used_bytes / card.usable_bytes:.2f}%)")
-    if result.left_out:
-        click.echo("left out (did not fit): " + ", ".join(result.left_out))
+    for item_id in result.left_out:
+        click.echo(f"left out: {item_id} ({result.left_out_reasons.get(item_id, 'did not fit')})")
     click.echo(f"signed manifests and SHA256SUMS are in {out} (keep them off the cards)")
 
 
-def _progress_printer():
-    def show(event: dict) -> None:
-        kind = event.get("event")
-        if kind == "encode":
-            click.echo(f"  encoding {event['item']} ({event['kind']}, {event['duration']:.1f} s)", err=True)
-        elif kind == "assemble":
-            click.echo(f"  assembling {event['card']}", err=True)
+def _progress_printer(json_events: bool = False):
+    """Bars on a terminal, one line per finished item otherwise, JSON lines with --json."""
+    from infopack.progress import make_reporter
+    return make_reporter(json_lines=json_events, stream=sys.stdout if json_events else None)
+
+
+def _command_printer(json_events: bool):
+    """--print-commands: one shell-quoted command per line (stderr when stdout carries JSON events)."""
+    import shlex
+    import threading
+    lock = threading.Lock()
+
+    def show(args: list[str]) -> None:
+        with lock:
+            click.echo(shlex.join(args), err=json_events)
     return show
 
 
 @cli.command()
 @click.argument("manifest", type=click.Path(path_type=Path))
-def plan(manifest: Path) -> None:
+@click.option("--fit", is_flag=True, help="Plan at fitted video rates, as `build --fit` would encode them.")
+def plan(manifest: Path, fit: bool) -> None:
     """Show which items land on which card and how full each is, before any transcoding."""
     from rich.console import Console
     from rich.table import Table
     from infopack.manifest import load_manifest
     from infopack.plan import make_plan
-    result = make_plan(load_manifest(manifest))
+    result = make_plan(load_manifest(manifest), fit=fit)
     console = Console(highlight=False, soft_wrap=True)
     console.print(f"bundle {result.bundle.id}: {len(result.bundle.items)} items, profile {result.profile.id}, "
                   f"card {result.card.name} ({result.card.usable_bytes:,} usable bytes, "
                   f"{result.card.cluster_bytes // 1024} KiB clusters, {result.card.filesystem})")
-    table = Table("card", "item", "title", "kind", "duration", "estimated bytes")
+    if result.fitted:
+        console.print(f"video rates fitted to the card (two-pass) for {len(result.fitted)} items")
+    table = Table("card", "item", "title", "kind", "duration", "video kb/s", "estimated bytes")
     for card in result.result.cards:
         for item_id in card.items:
             planned = result.items[item_id]
             item = next(i for i in result.bundle.items if i.id == item_id)
             table.add_row(card.card_id, item_id, item.title, planned.info.kind,
                           f"{planned.info.duration:.1f} s" if planned.info.duration else "-",
+                          f"{planned.video_bitrate // 1000}" if planned.video_bitrate else "-",
                           f"{sum(planned.sizes.values()):,}")
-        table.add_row(card.card_id, "[b]fill[/b]", "", "", "",
+        table.add_row(card.card_id, "[b]fill[/b]", "", "", "", "",
                       f"[b]{card.used_bytes:,} ({card.fill_percent:.1f}%)[/b]", end_section=True)
     console.print(table)
     if result.result.left_out:

@@ -19,10 +19,10 @@ import struct
 import subprocess
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from infopack.cards import CardType, card_cost, check_card_paths
+from infopack.cards import FAT32_MIN_CLUSTERS, CardType, card_cost, check_card_paths
 from infopack.checks import ERROR
 from infopack.errors import InfopackError
 from infopack.tools import binary, run
@@ -66,6 +66,66 @@ def _round_up(value: int, step: int) -> int:
     return -(-value // step) * step
 
 
+CONTENT_SIZE_STEP = 2**20            # content-sized images are whole MiB
+CLUSTER_SLACK = 64                   # clusters kept above FAT32's minimum (mkfs.fat's rounding)
+MIN_CLUSTER = SECTOR
+
+
+def content_image_size(card_dir: str | os.PathLike, card: CardType) -> int:
+    """The smallest image (whole MiB) whose FAT32 holds the folder: `--image-size content`.
+
+    FAT32 needs at least 65,525 clusters, so with the card's 32 KiB clusters no FAT32 is
+    smaller than ~2 GiB. For smaller content the image uses smaller clusters (down to 512
+    bytes: a 32 MiB floor), which every FAT32 reader handles; `build_image` picks the same
+    cluster size from the size it is given. FAT16 is never chosen: the card types are FAT32
+    for the players' sake, and a FAT16 root holds only 512 entries (a FAT16 card type gets
+    its full card-sized image). The image is still
+    written to the card with `dd`; the rest of the card stays unused until reformatted.
+    """
+    source = Path(card_dir)
+    _, files = _walk(source)
+    if card.filesystem != "fat32":
+        return image_size(card)
+    best = None
+    for cluster in _cluster_choices(card):
+        sized = replace(card, cluster_bytes=cluster)
+        usable = max(_round_up(card_cost(files, sized), cluster), (FAT32_MIN_CLUSTERS + CLUSTER_SLACK) * cluster)
+        size = _round_up(image_size(replace(sized, usable_bytes=usable)), CONTENT_SIZE_STEP)
+        if _cluster_for(size, card, files) == cluster and (best is None or size < best):
+            best = size
+    return best if best is not None else image_size(card)
+
+
+def _cluster_choices(card: CardType) -> list[int]:
+    """Powers of two from the card's cluster size down to one sector, largest first."""
+    choices, cluster = [], card.cluster_bytes
+    while cluster >= MIN_CLUSTER:
+        choices.append(cluster)
+        cluster //= 2
+    return choices
+
+
+def _cluster_for(size: int, card: CardType, files: dict[str, int]) -> int:
+    """The cluster size for a FAT32 image of `size` bytes: the card's own when the image is
+    large enough, else the largest smaller one that still gives a valid FAT32 holding `files`."""
+    if card.filesystem != "fat32":
+        return card.cluster_bytes
+    for cluster in _cluster_choices(card):
+        free = _free_estimate(size, cluster)
+        if free // cluster >= FAT32_MIN_CLUSTERS + CLUSTER_SLACK // 2 and \
+                card_cost(files, replace(card, cluster_bytes=cluster)) <= free:
+            return cluster
+    return card.cluster_bytes
+
+
+def _free_estimate(size: int, cluster: int) -> int:
+    """Free bytes mkfs.fat leaves in a FAT32 of `size` (a little low: two FATs, reserved
+    sectors, alignment, the root's cluster and a last partial track)."""
+    overhead = MKFS_RESERVED_SECTORS * SECTOR + 64 * 1024 + 3 * cluster
+    clusters = (size - overhead) // (cluster + 8)          # each cluster: its bytes + 4 in each FAT
+    return max(0, (clusters - 2) * cluster)
+
+
 def build_image(card_dir: str | os.PathLike, image_path: str | os.PathLike, card: CardType,
                 size: int | None = None, *, volume_id: int | None = None, check: bool = True) -> Path:
     """Write a FAT image of `card_dir` to `image_path`; returns the image path.
@@ -80,7 +140,11 @@ def build_image(card_dir: str | os.PathLike, image_path: str | os.PathLike, card
         raise InfopackError(target, f"cannot build {card.filesystem} images; choose a FAT32 card type")
     dirs, files = _walk(source)
     _refuse_bad_paths(source, files, card)
-    size = image_size(card) if size is None else size - size % SECTOR
+    if size is None:
+        size = image_size(card)
+    else:
+        size -= size % SECTOR
+        card = replace(card, cluster_bytes=_cluster_for(size, card, files))
     tmp = target.with_name(target.name + ".part")
     try:
         with open(tmp, "wb") as handle:           # sparse: no blocks written for the empty space

@@ -7,6 +7,7 @@ sidecar subtitle sits beside it with the same base name.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from importlib import resources
 
@@ -14,9 +15,19 @@ from infopack.cards import safe_filename
 from infopack.manifest import Item
 
 
-def _folders(ascii_only: bool) -> dict[str, str]:
-    data = tomllib.loads(resources.files("infopack").joinpath("data/layout.toml").read_text("utf-8"))
-    return data["folders_ascii" if ascii_only else "folders"]
+PART_ROLE = re.compile(r"^(?:part|sidecar)-(\d+)$")      # a split video's parts (infopack.handlers.split)
+
+
+def _layout() -> dict:
+    return tomllib.loads(resources.files("infopack").joinpath("data/layout.toml").read_text("utf-8"))
+
+
+def _name(stem: str, role: str, ext: str, part_name: str) -> str:
+    """`stem` + ext, or for part roles the layout's part name ("Title - 01"): sorts in playback order."""
+    match = PART_ROLE.match(role)
+    if match:
+        stem = part_name.format(title=stem, part=match.group(1))
+    return f"{stem}{ext}"
 
 
 def card_paths(items: list[tuple[Item, str, dict[str, str]]], ascii_only: bool) -> dict[str, dict[str, str]]:
@@ -25,7 +36,9 @@ def card_paths(items: list[tuple[Item, str, dict[str, str]]], ascii_only: bool) 
     `items`: (item, kind, {role: extension}) in manifest order.
     Returns {item_id: {role: relpath}}; unique case-insensitively within each folder.
     """
-    folders = _folders(ascii_only)
+    layout = _layout()
+    folders = layout["folders_ascii" if ascii_only else "folders"]
+    part_name = layout["parts"]["name"]
     widths: dict[str, int] = {}
     for item, _, _ in items:
         if item.group and item.episode is not None:
@@ -42,10 +55,11 @@ def card_paths(items: list[tuple[Item, str, dict[str, str]]], ascii_only: bool) 
             title = f"{item.episode:0{widths[item.group]}d} {title}"
         stem = safe_filename(title, "", ascii_only)
         candidate, n = stem, 1
-        while any(f"{folder}/{candidate}{ext}".casefold() in taken for ext in roles.values()):
+        while any(f"{folder}/{_name(candidate, role, ext, part_name)}".casefold() in taken
+                  for role, ext in roles.items()):
             n += 1
             candidate = f"{stem} ({n})"
-        paths = {role: f"{folder}/{candidate}{ext}" for role, ext in roles.items()}
+        paths = {role: f"{folder}/{_name(candidate, role, ext, part_name)}" for role, ext in roles.items()}
         taken.update(p.casefold() for p in paths.values())
         result[item.id] = paths
     return result

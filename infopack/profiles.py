@@ -57,6 +57,9 @@ class VideoSpec:
     options: dict = field(default_factory=dict)   # extra encoder options, e.g. {mbd = "rd"}
     tag: str = ""                  # codec tag (fourcc): hvc1 for HEVC in MP4, XVID for MPEG-4 in AVI
     hdr_tonemap: str = "hable"     # tone mapping for HDR (PQ/HLG) sources when zscale is available
+    # Size fitting (infopack.fit): the lowest video rate worth watching, in kb/s at the
+    # profile's max frame size (smaller frames get (pixels ratio)^0.75 of it). None: no floor.
+    fit_floor_kbps: float | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,7 @@ class Profile:
     image: ImageSpec
     ascii_names: bool = False
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    split_parts: bool = False      # a video over max_file_bytes is cut into parts at keyframes
     source: str = ""
 
     def recipe(self) -> dict:
@@ -176,7 +180,7 @@ def load_profile(profile_id: str) -> Profile:
 
 # --- parsing and checking -------------------------------------------------------------
 
-_TOP_KEYS = {"id", "description", "container", "extension", "max_file_bytes",
+_TOP_KEYS = {"id", "description", "container", "extension", "max_file_bytes", "split_parts",
              "video", "audio", "subtitles", "audio_only", "image", "names"}
 _VIDEO_TABLES = ("video", "audio", "subtitles")
 
@@ -249,10 +253,12 @@ def _build(data: dict, origin: str) -> Profile:
         raise ValueError("[names] may only hold ascii_only = true/false")
     max_file_bytes = data.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)
     _check_type(max_file_bytes, int, "max_file_bytes")
+    split_parts = data.get("split_parts", False)
+    _check_type(split_parts, bool, "split_parts")
     profile = Profile(id=data["id"], description=data["description"].strip(), container=container,
                       extension=extension, video=video, audio=audio, subtitles=subtitles,
                       audio_only=audio_only, image=image, ascii_names=bool(names.get("ascii_only", False)),
-                      max_file_bytes=max_file_bytes, source=origin)
+                      max_file_bytes=max_file_bytes, split_parts=split_parts, source=origin)
     _check_values(profile)
     return profile
 
@@ -271,6 +277,8 @@ def _check_values(p: Profile) -> None:
             raise ValueError("[video] max_width and max_height must be positive and even")
         if v.max_fps <= 0 or v.threads < 1 or v.gop_seconds <= 0 or v.bframes < 0:
             raise ValueError("[video] max_fps, threads and gop_seconds must be positive, bframes >= 0")
+        if v.fit_floor_kbps is not None and v.fit_floor_kbps <= 0:
+            raise ValueError("[video] fit_floor_kbps must be positive")
         if v.codec == "mpeg4":
             if v.crf is not None:
                 raise ValueError("[video] crf does not exist for mpeg4: use qscale or bitrate")
@@ -312,20 +320,27 @@ def bitrate_bits(text: str | None) -> int:
     return int(float(text.rstrip("km")) * scale)
 
 
-def estimate_bytes(profile: Profile, duration: float, kind: str, *, has_audio: bool = True) -> int:
+CONTAINER_OVERHEAD = 0.02              # MP4/AVI headers and indexes, as a share of the streams
+AUDIO_FILE_EXTRA, VIDEO_FILE_EXTRA = 4096, 16384   # fixed container bytes per file
+
+
+def estimate_bytes(profile: Profile, duration: float, kind: str, *, has_audio: bool = True,
+                   video_bits: int | None = None) -> int:
     """An upper-side estimate of one output's size from the profile's rates.
 
-    Video: the target bitrate, else the maxrate cap (CRF output is usually well below it),
-    plus the soundtrack; audio: the audio-only bitrate. 2% and a few KiB for the container.
+    Video: `video_bits` (a fitted rate, see infopack.fit), else the target bitrate, else the
+    maxrate cap (CRF output is usually well below it), plus the soundtrack; audio: the
+    audio-only bitrate. 2% and a few KiB for the container.
     Images have no duration: use the image's pixels instead (see infopack.plan).
     """
     if kind == "audio":
         bits = bitrate_bits(profile.audio_only.bitrate)
-        return int(duration * bits / 8 * 1.02) + 4096
+        return int(duration * bits / 8 * (1 + CONTAINER_OVERHEAD)) + AUDIO_FILE_EXTRA
     if kind == "video":
         if profile.video is None:
             raise UsageError(profile.source, f"profile {profile.id} plays no video")
-        video_bits = bitrate_bits(profile.video.bitrate or profile.video.maxrate)
+        if video_bits is None:
+            video_bits = bitrate_bits(profile.video.bitrate or profile.video.maxrate)
         audio_bits = bitrate_bits(profile.audio.bitrate) if has_audio else 0
-        return int(duration * (video_bits + audio_bits) / 8 * 1.02) + 16384
+        return int(duration * (video_bits + audio_bits) / 8 * (1 + CONTAINER_OVERHEAD)) + VIDEO_FILE_EXTRA
     raise ValueError(f"estimate_bytes: no rate-based estimate for kind {kind!r}")

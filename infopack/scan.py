@@ -3,8 +3,12 @@
 A seized card must say nothing about who made it: no tool name or version, person,
 place, machine or date. The build scans its own output with this module and QA scans
 anything with it, so it reads files the way an investigator would: container tags
-(ffprobe), image metadata (Pillow), subtitle text (the subtitles module), the raw bytes
-(encoder strings that survive `-map_metadata -1`) and the trailer Red Star OS appends.
+(ffprobe, or natively for bare MP4/M4A/MP3), image metadata (Pillow), subtitle text (the
+subtitles module), the raw bytes (encoder strings that survive `-map_metadata -1`) and the
+trailer Red Star OS appends.
+
+Each file is read once, in chunks: every chunk feeds the byte-pattern search (the data
+file's patterns joined into a few regex passes) and, for verify, the SHA-256.
 
 Every result is a `Finding` with a stable check name:
 
@@ -63,14 +67,19 @@ MAX_SHOWN_VALUE = 80       # characters of a tag value quoted in a message
 # Entry points
 # ---------------------------------------------------------------------------------------
 
-def scan_file(path: str, *, display_path: str | None = None) -> list[Finding]:
+def scan_file(path: str, *, display_path: str | None = None, digest=None,
+              metadata: bool = True) -> list[Finding]:
     """All findings for one file; bad media becomes a `scan-unreadable` finding.
 
     `display_path` is the name used in findings (e.g. the path relative to the card).
+    The file's bytes are read once, in large chunks: each chunk feeds `digest` (a hashlib
+    object, for verify) and the byte-pattern search; headers, tags and the Red Star trailer
+    are read from where they are, not by reading the whole file again. `metadata=False`
+    (verify --hash-only) keeps only the hashing and the Red Star trailer.
     Only a broken environment (ffprobe missing) raises `InfopackError`.
     """
     where = display_path if display_path is not None else os.fspath(path)
-    findings = _name_findings(os.path.basename(path), where)
+    findings = _name_findings(os.path.basename(path), where) if metadata else []
     try:
         st = os.stat(path)
     except OSError as exc:
@@ -80,25 +89,50 @@ def scan_file(path: str, *, display_path: str | None = None) -> list[Finding]:
     size = st.st_size
     kind = file_kind(path)
     if size == 0:
-        if kind in (MEDIA, IMAGE):
+        if metadata and kind in (MEDIA, IMAGE):
             findings.append(_unreadable(where, f"empty file (0 bytes) with a {kind} extension"))
         return findings
-    if kind == MEDIA:
-        ffmpeg_info()                      # environment problems raise, they are not findings
-    handler = KIND_HANDLERS.get(kind)
-    if handler is not None:
-        findings += _guarded(handler, path, where, kind)
-    findings += _guarded(lambda p, w: raw_findings(p, w, kind), path, where, "raw bytes")
+    if metadata:
+        if kind == MEDIA:
+            ffmpeg_info()                      # environment problems raise, they are not findings
+        handler = KIND_HANDLERS.get(kind)
+        if handler is not None:
+            findings += _guarded(handler, path, where, kind)
+    searcher = raw_searcher(kind) if metadata else None
+    findings += _guarded(lambda p, w: _raw_pass(p, w, searcher, digest), path, where, "raw bytes")
     findings += _guarded(redstar_findings, path, where, "Red Star trailer")
     return findings
 
 
-def scan_paths(paths: list[str]) -> list[Finding]:
-    """Scan files and folders (recursively, in sorted order)."""
+def scan_paths(paths: list[str], workers: int = 0) -> list[Finding]:
+    """Scan files and folders (recursively, in sorted order); findings in that order.
+
+    Files are scanned by a few threads at once: ffprobe runs and hashing/reading wait
+    outside the GIL, so one file's regex search overlaps another's ffprobe.
+    """
+    targets = list(iter_scan_targets(paths))
+
+    def one(target: ScanTarget) -> list[Finding]:
+        return [target.problem] if target.problem else scan_file(target.path)
+
     findings: list[Finding] = []
-    for target in iter_scan_targets(paths):
-        findings += [target.problem] if target.problem else scan_file(target.path)
+    for found in parallel_map(one, targets, workers):
+        findings += found
     return findings
+
+
+SCAN_WORKERS = 3      # threads: enough to keep ffprobe and hashing busy beside the GIL-bound search
+
+
+def parallel_map(fn, items: list, workers: int = 0) -> Iterator:
+    """`map(fn, items)` on a few threads, results in the order of `items` (reproducible output)."""
+    workers = workers or SCAN_WORKERS
+    if workers <= 1 or len(items) <= 1:
+        yield from map(fn, items)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="infopack-scan") as pool:
+        yield from pool.map(fn, items)
 
 
 @dataclass(frozen=True)
@@ -281,6 +315,8 @@ def container_findings(path: str, where: str) -> list[Finding]:
     When ffprobe reads the headers but complains (e.g. "File ended prematurely"), the
     metadata verdicts stand and a `scan-damaged` warning says the file may be cut short.
     """
+    if bare_container(path):
+        return []
     info, complaint = probe(path)
     findings = probe_findings(info, where)
     for stream in info.get("streams", []):
@@ -425,6 +461,198 @@ def _chapter_findings(chapters: list[dict], where: str) -> list[Finding]:
 
 
 # ---------------------------------------------------------------------------------------
+# Bare containers, read natively
+# ---------------------------------------------------------------------------------------
+#
+# ffprobe is a separate program: starting it costs 50-200 ms per file, more than hashing
+# and searching a 10 MB song. What infopack writes (MP4/M4A with -map_metadata -1 and
+# bitexact, MP3 without ID3/Xing) has a box layout simple enough to prove bare here: no
+# tags, no chapters, no extra tracks, zero creation times, the standard handler names and
+# vendor, no SEI in the first video frame (x264 settings, closed captions). Anything else,
+# however harmless, goes to ffprobe, whose findings and messages stay authoritative.
+
+_MP4_TOP = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide"}
+_MP4_MAX_MOOV = 32 << 20
+_MP4_MAX_SAMPLE = 16 << 20
+_MP4_HANDLERS = {b"vide": b"VideoHandler", b"soun": b"SoundHandler"}
+_MP4_VENDORS = {b"\0\0\0\0", b"FFMP"}
+
+
+def bare_container(path: str) -> bool:
+    """True when ffprobe provably has nothing to report about this file; False: ask ffprobe."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if head[4:8] == b"ftyp":
+                return _bare_mp4(f)
+            if os.path.splitext(path)[1].lower() == ".mp3":
+                return _bare_mp3(f, head)
+    except (OSError, ValueError, struct.error, IndexError):
+        pass
+    return False
+
+
+def _boxes(buf: bytes, start: int = 0):
+    """(type, payload) of consecutive ISO BMFF boxes; ValueError when sizes do not add up."""
+    off = start
+    while off < len(buf):
+        size, kind = struct.unpack_from(">I4s", buf, off)
+        head = 8
+        if size == 1:
+            size, head = struct.unpack_from(">Q", buf, off + 8)[0], 16
+        elif size == 0:
+            size = len(buf) - off
+        if size < head or off + size > len(buf):
+            raise ValueError("box size")
+        yield kind, buf[off + head:off + size]
+        off += size
+
+
+def _bare_mp4(f) -> bool:
+    size = os.fstat(f.fileno()).st_size
+    off, moov = 0, None
+    while off < size:                           # top level: read headers only, seek past mdat
+        f.seek(off)
+        header = f.read(16)
+        box, kind = struct.unpack_from(">I4s", header)
+        head = 8
+        if box == 1:
+            box, head = struct.unpack_from(">Q", header, 8)[0], 16
+        elif box == 0:
+            box = size - off
+        if box < head or off + box > size or kind not in _MP4_TOP:
+            return False                        # cut short, fragmented, uuid/meta boxes, ...
+        if kind == b"moov":
+            if moov is not None or box > _MP4_MAX_MOOV:
+                return False
+            f.seek(off + head)
+            moov = f.read(box - head)
+        off += box
+    if moov is None:
+        return False
+    videos = 0
+    for kind, body in _boxes(moov):
+        if kind == b"mvhd":
+            if _mp4_created(body):
+                return False
+        elif kind == b"trak":
+            handler = _bare_trak(body, f)
+            if handler is None:
+                return False
+            videos += handler == b"vide"
+        elif kind == b"udta":
+            if not _empty_udta(body):
+                return False
+        elif kind != b"iods":
+            return False
+    return videos <= 1
+
+
+def _mp4_created(body: bytes) -> bool:
+    """A non-zero creation time in an mvhd/tkhd/mdhd (version 0: 32-bit, 1: 64-bit)."""
+    return any(body[4:12] if body[0] == 1 else body[4:8])
+
+
+def _empty_udta(body: bytes) -> bool:
+    """What ffmpeg always writes: udta/meta with an 'mdir' handler and an empty ilst."""
+    children = list(_boxes(body))
+    if [k for k, _ in children] != [b"meta"]:
+        return False
+    meta = list(_boxes(children[0][1], 4))
+    return ([k for k, _ in meta] == [b"hdlr", b"ilst"] and meta[0][1][8:12] == b"mdir"
+            and meta[1][1] == b"")
+
+
+def _bare_trak(body: bytes, f) -> bytes | None:
+    """The track's handler ('vide'/'soun') when it is bare, else None."""
+    handler = None
+    for kind, box in _boxes(body):
+        if kind == b"tkhd":
+            if _mp4_created(box):
+                return None
+        elif kind == b"mdia":
+            handler = _bare_mdia(box, f)
+            if handler is None:
+                return None
+        elif kind != b"edts":
+            return None                          # tref (chapters, thumbnails), udta, meta, ...
+    return handler
+
+
+def _bare_mdia(body: bytes, f) -> bytes | None:
+    handler, minf = None, None
+    for kind, box in _boxes(body):
+        if kind == b"mdhd":
+            language = 32 if box[0] == 1 else 20
+            if _mp4_created(box) or box[language:language + 2] != b"\x55\xc4":     # "und"
+                return None
+        elif kind == b"hdlr":
+            handler = box[8:12]
+            if box[24:].rstrip(b"\0") != _MP4_HANDLERS.get(handler):
+                return None
+        elif kind == b"minf":
+            minf = box
+        else:
+            return None
+    if handler not in _MP4_HANDLERS or minf is None:
+        return None
+    stbl = dict(_boxes(dict(_boxes(minf)).get(b"stbl", b"")))
+    stsd = stbl.get(b"stsd", b"")
+    entries = list(_boxes(stsd, 8))
+    if len(entries) != 1:
+        return None
+    codec, entry = entries[0]
+    if entry[12:16] not in _MP4_VENDORS:
+        return None
+    if handler == b"vide":
+        name = entry[43:43 + entry[42]].decode("latin-1") if entry[42] < 32 else None
+        if name is None or (name and not re.fullmatch(ALLOWED_TAGS["stream"]["encoder"], name)):
+            return None
+        if codec != b"avc1" or _first_sample_has_sei(entry, stbl, f):
+            return None
+    return handler
+
+
+def _first_sample_has_sei(entry: bytes, stbl: dict, f) -> bool:
+    """SEI NAL units in the first H.264 frame: x264's settings, closed captions (A/53)."""
+    config = dict(_boxes(entry, 78)).get(b"avcC")
+    if not config:
+        return True
+    length_size = (config[4] & 3) + 1
+    stsz, stco, co64 = stbl.get(b"stsz"), stbl.get(b"stco"), stbl.get(b"co64")
+    if not stsz or not (stco or co64):
+        return True
+    sample = struct.unpack_from(">I", stsz, 4)[0] or struct.unpack_from(">I", stsz, 12)[0]
+    offset = struct.unpack_from(">I", stco, 8)[0] if stco else struct.unpack_from(">Q", co64, 8)[0]
+    if sample > _MP4_MAX_SAMPLE:
+        return True
+    f.seek(offset)
+    data = f.read(sample)
+    pos = 0
+    while pos + length_size <= len(data):
+        n = int.from_bytes(data[pos:pos + length_size], "big")
+        if n == 0 or pos + length_size + n > len(data) or data[pos + length_size] & 0x1F == 6:
+            return True
+        pos += length_size + n
+    return pos != len(data)
+
+
+def _bare_mp3(f, head: bytes) -> bool:
+    """An MPEG audio frame first (no ID3v2), no Xing/Info/VBRI header, no ID3v1/APE/Lyrics3 tail."""
+    if len(head) < 4 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0 or (head[1] >> 3) & 3 == 1 \
+            or (head[1] >> 1) & 3 == 0 or head[2] >> 4 in (0, 15) or (head[2] >> 2) & 3 == 3:
+        return False
+    f.seek(0)
+    first = f.read(200)
+    if any(tag in first for tag in (b"Xing", b"Info", b"VBRI")):
+        return False
+    size = os.fstat(f.fileno()).st_size
+    f.seek(max(0, size - 512))
+    tail = f.read()
+    return not (tail[-128:].startswith(b"TAG") or b"APETAGEX" in tail or b"LYRICS" in tail)
+
+
+# ---------------------------------------------------------------------------------------
 # Images (Pillow)
 # ---------------------------------------------------------------------------------------
 
@@ -450,6 +678,8 @@ def image_findings(path: str, where: str) -> list[Finding]:
     from PIL import Image
 
     with Image.open(path) as im:
+        if im.format == "JPEG":                  # decode at 1/8 scale: every byte is still read,
+            im.draft(im.mode, (max(1, im.width // 8), max(1, im.height // 8)))   # at a tenth the work
         im.load()                                # truncated data raises here
         findings = _exif_findings(im.getexif(), where, tiff=im.format == "TIFF")
         findings += _image_info_findings(im, where)
@@ -605,7 +835,7 @@ KIND_HANDLERS = {MEDIA: container_findings, IMAGE: image_findings, SUBTITLE: sub
 # Raw bytes
 # ---------------------------------------------------------------------------------------
 
-CHUNK_SIZE = 1 << 20
+CHUNK_SIZE = 1 << 20          # read size: fits the L2 cache, so the few search passes re-read it cheaply
 CHUNK_OVERLAP = 256        # longest match the data file may describe
 
 
@@ -658,31 +888,297 @@ def raw_findings(path: str, where: str, kind: str) -> list[Finding]:
     Each pattern is reported once, at its first match; chunks overlap by CHUNK_OVERLAP
     bytes so that a match across a chunk border is still seen.
     """
-    pending = [s for s in scan_data().strings if kind in s.kinds]
+    return _raw_pass(path, where, raw_searcher(kind), None)
+
+
+def _raw_pass(path: str, where: str, searcher: "RawSearcher | None", digest) -> list[Finding]:
+    """One read of the file: every chunk goes to `digest` (if any) and to the pattern search.
+
+    Reading stops early only when there is nothing left to hash or search for.
+    """
+    found: list[tuple[int, int, bytes]] = []          # (spec index, offset, matched)
+    pending = set(range(len(searcher.specs))) if searcher else set()
+    overlap = CHUNK_OVERLAP
+    buf = bytearray(overlap + CHUNK_SIZE)
+    view = memoryview(buf)
+    kept = 0                             # bytes carried over from the previous chunk
+    consumed = 0                         # file offset of buf[0]
+    with open(path, "rb", buffering=0) as f:
+        while pending or digest is not None:
+            n = f.readinto(view[kept:kept + CHUNK_SIZE])
+            if not n:
+                break
+            # hashlib releases the GIL: the chunk is hashed on another core while it is searched
+            hashing = _hash_pool().submit(digest.update, view[kept:kept + n]) if digest is not None else None
+            end = kept + n
+            if pending:
+                for index, start, matched in searcher.search(buf, end, pending):
+                    found.append((index, consumed + start, matched))
+            if hashing is not None:
+                hashing.result()
+            kept = min(overlap, end)
+            buf[:kept] = bytes(view[end - kept:end])
+            consumed += end - kept
+    view.release()
     findings = []
-    for spec, offset, matched in _first_matches(path, pending):
+    for index, offset, matched in found:
+        spec = searcher.specs[index]
         findings.append(Finding(spec.check, spec.level, where,
                                 f"{spec.description}: {_shown(matched, 60)} at byte {offset}"))
     return findings
 
 
-def _first_matches(path: str, specs: list[ScanString]) -> Iterator[tuple[ScanString, int, bytes]]:
-    pending = list(specs)
-    tail = b""
-    consumed = 0                         # file offset of the start of `tail`
-    with open(path, "rb") as f:
-        while pending:
-            chunk = f.read(CHUNK_SIZE)
-            if not chunk:
+@lru_cache(maxsize=None)
+def _hash_pool():
+    from concurrent.futures import ThreadPoolExecutor
+    return ThreadPoolExecutor(max_workers=SCAN_WORKERS, thread_name_prefix="infopack-hash")
+
+
+# The search is the scanner's cost: every byte of every file. Python's regex engine finds
+# a pattern's leading literal at about memory speed, but one pattern at a time, so 26
+# patterns meant 26 passes. Instead, each pattern's fixed-width start ("Lav[fc]\d{2}\." is
+# 7 bytes wide) is pinned on one of its literal bytes (the pivot), patterns sharing a pivot
+# byte are joined into one regex `<pivot>(?:...|...)`, and a small set of pivots covers all
+# patterns: about a third as many passes, with the same matches at the same offsets.
+
+@dataclass(frozen=True)
+class _Token:
+    source: str                  # regex source of one byte-wide element
+    literal: int | None          # its byte when it is a literal, else None (a class)
+    zero: bool = False           # a lookbehind: no width, checked where it stands
+
+
+@dataclass(frozen=True)
+class _Gate:
+    regex: re.Pattern            # pivot byte, then the alternatives of its members
+    members: tuple[int, ...]     # spec indexes that this gate can find
+
+
+class RawSearcher:
+    """The data file's patterns for one kind of file, joined into as few passes as possible."""
+
+    def __init__(self, specs: tuple[ScanString, ...]):
+        self.specs = specs
+        self._starts, self._alone = _fixed_starts(specs)
+        self._plans: dict[frozenset, tuple[tuple[_Gate, ...], tuple[int, ...]]] = {}
+
+    def plan(self, pending: frozenset) -> tuple[tuple[_Gate, ...], tuple[int, ...]]:
+        """Gates for the patterns still pending (fewer once some are found), cached."""
+        plan = self._plans.get(pending)
+        if plan is None:
+            starts = {i: s for i, s in self._starts.items() if i in pending}
+            gates, failed = _build_gates(starts)
+            plan = self._plans[pending] = (gates, tuple(sorted({*failed, *(pending & set(self._alone))})))
+        return plan
+
+    def search(self, buf, end: int, pending: set[int]) -> list[tuple[int, int, bytes]]:
+        """First match of each pending pattern in buf[:end], in data-file order; found ones
+        are removed from `pending`."""
+        gates, alone = self.plan(frozenset(pending))
+        hits: dict[int, re.Match] = {}
+        candidates = list(alone)
+        for gate in gates:
+            if gate.regex.search(buf, 0, end):          # rare: a real trace somewhere in buf
+                candidates += gate.members
+        for i in candidates:
+            match = self.specs[i].pattern.search(buf, 0, end)
+            if match:
+                hits[i] = match
+        pending.difference_update(hits)
+        return [(i, hits[i].start(), bytes(hits[i].group(0))) for i in sorted(hits)]
+
+
+@lru_cache(maxsize=None)
+def raw_searcher(kind: str) -> RawSearcher:
+    return RawSearcher(tuple(s for s in scan_data().strings if kind in s.kinds))
+
+
+_SIMPLE_ESCAPES = {"n": 10, "t": 9, "r": 13, "f": 12, "v": 11, "0": 0}
+_CLASS_ESCAPES = set("dDwWsS")
+_MAX_BRANCHES = 8
+
+
+def fixed_start(source: str) -> tuple[list[list[_Token]], str]:
+    """A pattern's fixed-width start (one token list per branch) and the regex after it.
+
+    Understood: literal characters, escapes (\\. \\x00 \\d ...), [classes], exact repeats
+    {n}, an optional literal (s?) and a group of literal alternatives (?:home|Users).
+    Anything else ends the start; what follows is kept as regex source.
+    """
+    branches: list[list[_Token]] = [[]]
+    i = 0
+    while i < len(source):
+        if source.startswith(("(?<=", "(?<!"), i):
+            end = _group_end(source, i)
+            if end is None or source[end:end + 1] in ("?", "*", "+", "{"):
                 break
-            window = tail + chunk
-            for spec in list(pending):
-                match = spec.pattern.search(window)
-                if match:
-                    pending.remove(spec)
-                    yield spec, consumed + match.start(), match.group(0)
-            tail = window[-CHUNK_OVERLAP:]
-            consumed += len(window) - len(tail)
+            branches = [b + [_Token(source[i:end], None, zero=True)] for b in branches]
+            i = end
+            continue
+        if source.startswith("(?:", i):
+            alternatives, after = _literal_group(source, i)
+            if alternatives is None or len(branches) * len(alternatives) > _MAX_BRANCHES:
+                break
+            branches = [b + a for b in branches for a in alternatives]
+            i = after
+            continue
+        token, after = _one_token(source, i)
+        if token is None:
+            break
+        quantifier = source[after:after + 1]
+        if quantifier == "?" and token.literal is not None and source[after + 1:after + 2] not in ("?", "+") \
+                and len(branches) * 2 <= _MAX_BRANCHES:
+            branches = [b + extra for b in branches for extra in ([], [token])]
+            i = after + 1
+            continue
+        repeat = re.match(r"\{(\d+)\}(?![?+])", source[after:])
+        if repeat and int(repeat.group(1)) <= 16:
+            branches = [b + [token] * int(repeat.group(1)) for b in branches]
+            i = after + repeat.end()
+            continue
+        at_least = re.match(r"(?:\+|\{(\d+),(\d*)\})(?![?+])", source[after:])
+        if at_least and 1 <= int(at_least.group(1) or 1) <= 16:
+            # X{m,n} is X*m then X{0,n-m}: the m copies join the start, the rest stays regex
+            low, high = int(at_least.group(1) or 1), at_least.group(2)
+            more = "*" if not high else f"{{0,{int(high) - low}}}"
+            return [b + [token] * low for b in branches], token.source + more + source[after + at_least.end():]
+        if quantifier and quantifier in "?*+{":
+            break
+        branches = [b + [token] for b in branches]
+        i = after
+    return branches, source[i:]
+
+
+def _structure(source: str, i: int = 0):
+    """(index, character, depth after it) of the regex characters outside escapes and [classes]."""
+    depth, in_class = 0, False
+    while i < len(source):
+        ch = source[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            i += 1 + (source[i + 1:i + 2] == "]")           # "[]...]": that ] is a member
+            continue
+        else:
+            depth += (ch == "(") - (ch == ")")
+            yield i, ch, depth
+        i += 1
+
+
+def _group_end(source: str, i: int) -> int | None:
+    """Index just after the group that opens at source[i]."""
+    return next((j + 1 for j, ch, depth in _structure(source, i) if ch == ")" and depth == 0), None)
+
+
+def _one_token(source: str, i: int) -> tuple[_Token | None, int]:
+    ch = source[i]
+    if ch == "\\":
+        if i + 1 >= len(source):
+            return None, i
+        nxt = source[i + 1]
+        if nxt == "x" and re.fullmatch(r"[0-9a-fA-F]{2}", source[i + 2:i + 4]):
+            return _Token(source[i:i + 4], int(source[i + 2:i + 4], 16)), i + 4
+        if nxt in _CLASS_ESCAPES:
+            return _Token(source[i:i + 2], None), i + 2
+        if nxt in _SIMPLE_ESCAPES:
+            return _Token(source[i:i + 2], _SIMPLE_ESCAPES[nxt]), i + 2
+        if not nxt.isalnum() and nxt.isascii():
+            return _Token(source[i:i + 2], ord(nxt)), i + 2
+        return None, i
+    if ch == "[":
+        j = i + 1 + (source[i + 1:i + 2] == "^")
+        j += source[j:j + 1] == "]"
+        while j < len(source) and source[j] != "]":
+            j += 2 if source[j] == "\\" else 1
+        if j >= len(source):
+            return None, i
+        return _Token(source[i:j + 1], None), j + 1
+    if ch in ".^$|()*+?{}" or not ch.isascii() or not ch.isprintable():
+        return None, i
+    return _Token(ch, ord(ch)), i + 1
+
+
+def _literal_group(source: str, i: int) -> tuple[list[list[_Token]] | None, int]:
+    """(?:abc|de) of plain literals: its alternatives as token lists."""
+    close = source.find(")", i)
+    if close < 0:
+        return None, i
+    body = source[i + 3:close]
+    alternatives = []
+    for alternative in body.split("|"):
+        tokens, j = [], 0
+        while j < len(alternative):
+            token, j2 = _one_token(alternative, j)
+            if token is None or token.literal is None or alternative[j2:j2 + 1] in ("?", "*", "+", "{"):
+                return None, i
+            tokens.append(token)
+            j = j2
+        if not tokens:
+            return None, i
+        alternatives.append(tokens)
+    if source[close + 1:close + 2] in ("?", "*", "+", "{"):
+        return None, i
+    return alternatives, close + 1
+
+
+def _fixed_starts(specs: tuple[ScanString, ...]) -> tuple[dict, tuple[int, ...]]:
+    """Each pattern's fixed-width start and the literal bytes every branch of it contains;
+    patterns that cannot be joined safely (groups, flags, a top-level |, no literal) are
+    searched on their own."""
+    starts, alone = {}, []
+    for index, spec in enumerate(specs):
+        source = spec.pattern.pattern.decode("ascii")
+        branches, rest = fixed_start(source)
+        common = set.intersection(*({t.literal for t in b if t.literal is not None} for b in branches))
+        if spec.pattern.groups or _top_level_bar(source) or not common:
+            alone.append(index)
+        else:
+            starts[index] = (branches, rest, common)
+    return starts, tuple(alone)
+
+
+def _top_level_bar(source: str) -> bool:
+    return any(ch == "|" and depth == 0 for _, ch, depth in _structure(source))
+
+
+def _build_gates(starts: dict) -> tuple[tuple[_Gate, ...], tuple[int, ...]]:
+    """Pick pivot bytes (greedy set cover) and join each pivot's patterns into one regex."""
+    gates, alone = [], []
+    uncovered = set(starts)
+    while uncovered:
+        counts: dict[int, int] = {}
+        for index in uncovered:
+            for byte in starts[index][2]:
+                counts[byte] = counts.get(byte, 0) + 1
+        pivot = min(counts, key=lambda b: (-counts[b], b))
+        members = sorted(i for i in uncovered if pivot in starts[i][2])
+        alternatives = []
+        for index in members:
+            branches, rest, _ = starts[index]
+            for tokens in branches:
+                # the first occurrence that leaves a token after it: the regex engine rejects
+                # an alternative at its first literal or class for free, a lookbehind costs
+                at = [n for n, t in enumerate(tokens) if t.literal == pivot]
+                k = next((n for n in at if n < len(tokens) - 1), at[0])
+                # the bytes after the pivot first (rejected for free), then one lookbehind
+                # over the whole start (lookbehinds of the pattern stay where they stand in it)
+                after = "".join(t.source for t in tokens[k + 1:] if not t.zero)
+                whole = "".join(t.source for t in tokens)
+                check = k or any(t.zero for t in tokens)
+                alternatives.append(after + (f"(?<={whole})" if check else "") + rest)
+        prefix = re.escape(bytes([pivot])).decode("ascii")
+        try:
+            regex = re.compile((prefix + "(?:" + "|".join(alternatives) + ")").encode("ascii"))
+        except re.error:
+            alone.extend(members)
+        else:
+            gates.append(_Gate(regex, tuple(members)))
+        uncovered -= set(members)
+    return tuple(gates), tuple(sorted(alone))
 
 
 # ---------------------------------------------------------------------------------------

@@ -9,10 +9,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
+import tempfile
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 from infopack.errors import InfopackError
 
@@ -92,17 +98,151 @@ def safe_arg(path: str | os.PathLike) -> str:
 def run(args: list[str], *, timeout: float, what: str, input: bytes | None = None,
         check: bool = True, subject: str | None = None) -> subprocess.CompletedProcess:
     """Run a program; on failure raise InfopackError with the last meaningful stderr line."""
+    if getattr(_log_here, "on", False):
+        log_command(args)
+    proc = _start(args, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        proc = subprocess.run(args, input=input, capture_output=True, timeout=timeout,
-                              stdin=None if input is not None else subprocess.DEVNULL)
+        stdout, stderr = proc.communicate(input, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _stop(proc)
+        raise InfopackError(subject, f"{what} took longer than {timeout:.0f} s and was stopped") from None
+    except BaseException:          # Ctrl-C in this thread: no orphan left behind
+        _stop(proc)
+        raise
+    finally:
+        _forget(proc)
+    result = subprocess.CompletedProcess(args, proc.returncode, stdout, stderr)
+    if check and proc.returncode != 0:
+        raise InfopackError(subject, f"{what} failed: {last_error_line(stderr)}")
+    return result
+
+
+def run_with_progress(args: list[str], *, timeout: float, what: str, subject=None,
+                      on_progress: Callable[[float], None] | None = None) -> None:
+    """Run an ffmpeg that writes `-progress pipe:1`; call on_progress(seconds of media done) as it goes."""
+    log_command(args)
+    with tempfile.TemporaryFile() as errors:
+        proc = _start(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
+        timed_out = threading.Event()
+        timer = threading.Timer(timeout, lambda: (timed_out.set(), _stop(proc)))
+        timer.start()
+        try:
+            for line in proc.stdout:
+                key, _, value = line.partition(b"=")
+                if key in (b"out_time_us", b"out_time_ms") and on_progress and value.strip().isdigit():
+                    on_progress(int(value) / 1e6)      # both are microseconds in ffmpeg 5
+            proc.wait()
+        except BaseException:
+            _stop(proc)
+            raise
+        finally:
+            timer.cancel()
+            proc.stdout.close()
+            _forget(proc)
+        if timed_out.is_set():
+            raise InfopackError(subject, f"{what} took longer than {timeout:.0f} s and was stopped")
+        if proc.returncode != 0:
+            if _stopping.is_set():
+                raise InfopackError(subject, f"{what} stopped: interrupted")
+            errors.seek(0)
+            raise InfopackError(subject, f"{what} failed: {last_error_line(errors.read())}")
+
+
+# -- children: a registry, so an interrupt stops every program we started -----------------
+
+_live: set[subprocess.Popen] = set()
+_live_lock = threading.Lock()
+_stopping = threading.Event()
+_command_log: Callable[[list[str]], None] | None = None
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGKILL us if the infopack process dies (even by SIGKILL)."""
+    if _libc is not None:
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+try:
+    import ctypes
+    _libc = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+except OSError:       # pragma: no cover - no libc to load
+    _libc = None
+
+
+def _start(args: list[str], **kwargs) -> subprocess.Popen:
+    """Popen in its own process group (Ctrl-C is ours to handle), registered until it ends."""
+    if _stopping.is_set():
+        raise InfopackError(None, "interrupted")
+    try:
+        proc = subprocess.Popen(args, start_new_session=True,
+                                preexec_fn=_die_with_parent if _libc is not None else None, **kwargs)
     except FileNotFoundError:
         raise InfopackError(None, f"{Path(args[0]).name} is not installed; "
                                   f"{INSTALL_HINT.get(Path(args[0]).name, 'install it')}") from None
-    except subprocess.TimeoutExpired:
-        raise InfopackError(subject, f"{what} took longer than {timeout:.0f} s and was stopped") from None
-    if check and proc.returncode != 0:
-        raise InfopackError(subject, f"{what} failed: {last_error_line(proc.stderr)}")
+    with _live_lock:
+        _live.add(proc)
     return proc
+
+
+def _forget(proc: subprocess.Popen) -> None:
+    with _live_lock:
+        _live.discard(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop one child and its process group: SIGTERM, then SIGKILL after 5 s."""
+    for sig, grace in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+        if proc.returncode is not None:       # reaped: its pid may belong to someone else now
+            return
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        try:
+            proc.wait(grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def stop_children() -> None:
+    """Refuse new children and stop every live one (on Ctrl-C or a failed build); waits for them."""
+    _stopping.set()
+    with _live_lock:
+        live = list(_live)
+    for proc in live:
+        _stop(proc)
+
+
+def allow_children() -> None:
+    _stopping.clear()
+
+
+def set_command_log(log: Callable[[list[str]], None] | None) -> None:
+    """Call `log(args)` for every encode as it starts (`--print-commands`), and for every
+    program run inside `logging_commands()` (an item's validation: ffprobe, decode check)."""
+    global _command_log
+    _command_log = log
+
+
+_log_here = threading.local()
+
+
+@contextmanager
+def logging_commands():
+    """Log every program this thread runs (the build wraps each item's encode + validation)."""
+    _log_here.on = True
+    try:
+        yield
+    finally:
+        _log_here.on = False
+
+
+def log_command(args: list[str]) -> None:
+    if _command_log is not None:
+        _command_log(list(args))
 
 
 def last_error_line(stderr: bytes) -> str:

@@ -23,6 +23,7 @@ Checks (stable names):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -32,13 +33,102 @@ from pathlib import Path
 
 from infopack.checks import ERROR, INFO, WARNING, Finding, has_errors
 from infopack.errors import InfopackError, UsageError
-from infopack.seal import MANIFEST_FORMAT, sha256_file
+from infopack.scan import parallel_map
+from infopack.seal import MANIFEST_FORMAT
 from infopack.trust import TrustPolicy, build_signature_path, check_signatures
 
 HIDDEN_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "system volume information", ".trashes",
                 ".spotlight-v100", ".fseventsd", ".trash", "$recycle.bin"}
 DEEP_BYTES_PER_SECOND = 2 * 10**6     # a slow decode; timeouts are generous multiples of this
 MISMATCH_FRACTION = 0.5               # fewer of the manifest's files than this: another card
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    name: str
+    level: str          # error, warning, "error or warning", info
+    meaning: str
+    action: str
+
+
+# Every check `infopack verify` can report, for QA (docs/qa.md's table is made from this;
+# tests/test_qa_docs.py keeps both in step with the code).
+QA_CHECKS: tuple[CheckInfo, ...] = tuple(CheckInfo(*row) for row in (
+    ("signature", "error", "build signature missing, malformed or not made by a trusted key over these manifest bytes",
+     "do not copy the card; get the manifest and .minisig again from the curator"),
+    ("signature-unknown-key", "error", "a signature by a key the policy does not list",
+     "ask who signed it; add the key to the policy only if it is genuine"),
+    ("signature-wrong-role", "error", "a signature by a known key used in a role the policy does not give it",
+     "have the right person sign with the right key"),
+    ("signature-revoked", "error", "a signature by a key the policy lists as revoked", "reject the bundle; re-sign with a current key"),
+    ("signature-comment", "error or warning", "the signed comment names another bundle, card or version (error); "
+     "an approval names an item not on this card (warning)", "error: a signature was copied here, reject; warning: check the approval"),
+    ("signature-threshold", "error", "fewer valid signatures for a role than the policy requires",
+     "get the missing approval (`infopack approve`)"),
+    ("manifest-format", "error", "the file is not a card manifest", "use the card-NN.manifest.json from the build"),
+    ("bundle-mismatch", "error", "the manifest is of another bundle than --expect-bundle", "use the right bundle's manifest"),
+    ("version-too-old", "error", "bundle version below --min-version (an old release, replayed?)", "get the current release"),
+    ("card-missing", "error", "no card folder or image for this manifest", "check the path; mount or insert the card"),
+    ("card-mismatch", "error", "the card's files are another card's (manifests swapped or copied)",
+     "verify the card against its own manifest"),
+    ("missing-file", "error", "in the manifest, not on the card", "re-copy the card from the build"),
+    ("extra-file", "error", "on the card, not in the manifest (or a link)", "delete it, or re-copy the card"),
+    ("extra-folder", "error", "a folder the manifest does not explain", "delete it, or re-copy the card"),
+    ("hidden-file", "error", "hidden/system file (.DS_Store, Thumbs.db, ._*, System Volume Information, ...)",
+     "delete it; copy cards with a tool that leaves none"),
+    ("size-mismatch", "error", "size differs from the signed manifest (truncated, appended to)",
+     "re-copy the file; if it came back from the field, try `infopack clean-card`"),
+    ("hash-mismatch", "error", "same size, different bytes", "re-copy the file; the copy or the card is bad"),
+    ("name-not-nfc", "error", "a name in decomposed Unicode (macOS copy); players may not show it", "re-copy from the build"),
+    ("fat-name", "error", "a name FAT or the players cannot hold", "re-copy from the build"),
+    ("card-overflow", "error or warning", "cluster-rounded total over the card class's usable bytes (warning: class unknown)",
+     "use a bigger card class; rebuild"),
+    ("redstar-trailer", "error or warning", "Red Star OS watermark appended (error: serial decrypted; warning: shape only)",
+     "`infopack clean-card`, then verify again"),
+    ("meta-tag", "error or warning", "a container/stream tag beyond the technical minimum (warning: a language code)",
+     "rebuild; report the file to the curator"),
+    ("meta-creation-time", "error", "a date in tags, EXIF or a PNG tIME chunk", "rebuild"),
+    ("meta-gps", "error", "a GPS position (tags, EXIF, ISO 6709 text)", "rebuild; tell the curator at once"),
+    ("meta-chapters", "error", "chapters (their titles and times)", "rebuild"),
+    ("meta-attachment", "error or warning", "cover art, attached file, data track (error); a second video track (warning)",
+     "rebuild"),
+    ("meta-captions", "error", "closed captions inside the video stream", "rebuild"),
+    ("meta-subtitle-stream", "warning", "a subtitle track that cannot be scanned (picture-based or not extractable)",
+     "check it by eye, or rebuild without it"),
+    ("meta-exif", "error", "EXIF (camera, software, owner, ...) in an image or media file", "rebuild"),
+    ("meta-xmp", "error", "an XMP packet (tools, history, paths, people)", "rebuild"),
+    ("meta-icc", "error", "an ICC colour profile (can name the device or software)", "rebuild"),
+    ("meta-comment", "error", "an image comment or text chunk", "rebuild"),
+    ("meta-thumbnail", "error", "an embedded thumbnail or extra images (MPO)", "rebuild"),
+    ("meta-iptc", "error", "Photoshop/IPTC block (captions, credits, places)", "rebuild"),
+    ("meta-encoder-string", "error or warning", "a tool, device or encoder version in the bytes (warning: generic LAME)",
+     "error: rebuild; warning: nothing to do"),
+    ("meta-path", "error", "a file path naming a user account", "rebuild"),
+    ("meta-url", "warning", "a web address in a media or image file", "check what it names"),
+    ("meta-email", "error", "an e-mail address", "rebuild"),
+    ("sub-credit", "error", "a subtitle credit line or release-group tag", "rebuild (the build scrubs subtitles)"),
+    ("sub-url", "error", "a web address in subtitles", "rebuild"),
+    ("sub-email", "error", "an e-mail address in subtitles", "rebuild"),
+    ("sub-path", "error", "a file path in subtitles", "rebuild"),
+    ("sub-handle", "error", "a social-media handle in subtitles", "rebuild"),
+    ("sub-ass-info", "error", "ASS script info, Aegisub data, comments or names", "rebuild"),
+    ("sub-unreadable", "error", "a subtitle file that cannot be read", "rebuild; it could not be checked"),
+    ("os-residue", "error", "a file an operating system leaves behind", "delete it"),
+    ("scan-unreadable", "error", "a file that could not be read as its kind: not checked, so not clean",
+     "re-copy; if it persists, rebuild"),
+    ("scan-damaged", "warning", "ffprobe read the headers but complained (cut short?)", "run `--deep`; re-copy"),
+    ("deep-decode", "error", "--deep: the media does not decode cleanly", "re-copy; if it persists, rebuild"),
+    ("deep-subtitle", "error", "--deep: a subtitle file does not parse", "rebuild"),
+    ("image", "info", "the card was read from a FAT image (.img) with mtools", "nothing"),
+))
+
+
+
+def qa_checks_table() -> str:
+    """QA_CHECKS as the Markdown table in docs/qa.md."""
+    rows = ["| check | level | what it means | what to do |", "|---|---|---|---|"]
+    rows += [f"| `{c.name}` | {c.level} | {c.meaning} | {c.action} |".replace("|  |", "| |") for c in QA_CHECKS]
+    return "\n".join(rows) + "\n"
 
 
 @dataclass(frozen=True)
@@ -199,6 +289,7 @@ def check_files(card_dir: Path, manifest: dict, report: CardReport, options: Ver
     expected_dirs |= {d for p in list(expected_dirs) for d in _parents(p)}
     seen: set[str] = set()
     on_card: dict[str, int] = {}
+    to_read: list[tuple[int, Path, str, dict]] = []      # (where its findings go, path, rel, entry)
     for rel, is_dir in walk_card(card_dir):
         key = unicodedata.normalize("NFC", rel)
         name = rel.rsplit("/", 1)[-1]
@@ -226,14 +317,14 @@ def check_files(card_dir: Path, manifest: dict, report: CardReport, options: Ver
                                     if entry is None else "a link, not a file"))
             continue
         seen.add(key)
-        size = on_card[rel]
         report.files += 1
-        report.bytes += size
-        if size != entry["size"]:
-            findings.append(Finding("size-mismatch", ERROR, rel, f"{size} bytes, manifest says {entry['size']}"))
-        elif sha256_file(path) != entry["sha256"]:
-            findings.append(Finding("hash-mismatch", ERROR, rel, "content differs from the signed manifest"))
-        findings += check_content(path, rel, options)
+        report.bytes += on_card[rel]
+        to_read.append((len(findings), path, rel, entry))
+        findings.append(None)                            # placeholder, filled in order below
+    results = check_all([(path, rel, entry) for _, path, rel, entry in to_read], options)
+    for (slot, *_), file_findings in zip(to_read, results):
+        findings[slot] = file_findings
+    findings = [f for item in findings for f in (item if isinstance(item, list) else [item])]
     for missing in sorted(set(expected) - seen):
         findings.append(Finding("missing-file", ERROR, missing, "in the manifest but not on the card"))
     findings += check_card_mismatch(on_card, manifest, manifest_path)
@@ -241,22 +332,42 @@ def check_files(card_dir: Path, manifest: dict, report: CardReport, options: Ver
     return findings
 
 
+def check_all(items: list[tuple[Path, str, dict]], options: VerifyOptions) -> list[list[Finding]]:
+    """check_file for every file, results in the order given (the report is the same every run).
+
+    Reading is the cost: each file is read once (hash and scan together), a few files at a
+    time on threads: hashing, reading and ffprobe run outside the GIL, beside the byte-pattern
+    search, which holds it. (A second process for the search helps only on an idle machine:
+    measured on a busy 2-core one, its start-up made verify slower.)
+    """
+    return list(parallel_map(lambda item: check_file(*item, options), items))
+
+
+def check_file(path: Path, rel: str, entry: dict, options: VerifyOptions) -> list[Finding]:
+    """Size, SHA-256 and content of one file, from one streamed read of it."""
+    from infopack.scan import scan_file
+    try:
+        size = path.lstat().st_size
+    except OSError:
+        size = -1
+    digest = hashlib.sha256() if size == entry["size"] else None
+    content = scan_file(str(path), display_path=rel, digest=digest, metadata=options.scan)
+    if digest is None:
+        findings = [Finding("size-mismatch", ERROR, rel, f"{max(size, 0)} bytes, manifest says {entry['size']}")]
+    elif digest.hexdigest() != entry["sha256"]:
+        findings = [Finding("hash-mismatch", ERROR, rel, "content differs from the signed manifest")]
+    else:
+        findings = []
+    findings += content
+    if options.deep:
+        findings += deep_findings(path, rel)
+    return findings
+
+
 def _fat_problems(name: str) -> list[str]:
     from infopack.cards import fat_name_problems
     # NFC has its own check (name-not-nfc); do not report it twice.
     return [p for p in fat_name_problems(name) if "NFC" not in p]
-
-
-def check_content(path: Path, rel: str, options: VerifyOptions) -> list[Finding]:
-    """What is inside a file: Red Star trailer always; metadata scan and deep decode on request."""
-    from infopack.scan import redstar_findings, scan_file
-    if options.scan:
-        findings = scan_file(str(path), display_path=rel)       # includes redstar-trailer
-    else:
-        findings = redstar_findings(str(path), rel)
-    if options.deep:
-        findings += deep_findings(path, rel)
-    return findings
 
 
 def deep_findings(path: Path, rel: str) -> list[Finding]:
@@ -372,7 +483,6 @@ def clean_card(card_dir: Path, manifest_path: Path, trust) -> tuple[list[Restore
     """
     from infopack.scan import find_redstar_trailer
     from infopack.seal import CHUNK
-    import hashlib
     policy = as_policy(trust)
     data = manifest_path.read_bytes()
     probe = CardReport(card_id="", target=str(card_dir))

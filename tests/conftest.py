@@ -22,6 +22,13 @@ from samples.generate import generate  # noqa: E402
 PASSPHRASE = "test passphrase 한글"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_encode_cache(tmp_path_factory):
+    """Builds in tests share one throwaway encode cache, never the user's ~/.cache/infopack."""
+    os.environ["INFOPACK_CACHE"] = str(tmp_path_factory.mktemp("encode-cache"))
+    yield
+
+
 @pytest.fixture(scope="session")
 def samples_dir(tmp_path_factory) -> Path:
     dest = tmp_path_factory.mktemp("samples")

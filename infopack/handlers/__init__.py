@@ -37,7 +37,8 @@ class EncodeJob:
 
 @dataclass(frozen=True)
 class Produced:
-    """A file a handler wrote: `role` is "main" or "sidecar"; `extension` includes the dot."""
+    """A file a handler wrote: `role` is "main" or "sidecar", or for a video split into parts
+    "part-01", "part-02", ... each with its "sidecar-01", ...; `extension` includes the dot."""
     role: str
     path: Path
     extension: str

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from infopack.errors import CheckFailed
 from infopack.probe import ffprobe_json
-from infopack.tools import ffmpeg_info, run, safe_arg
+from infopack.tools import ffmpeg_info, run, run_with_progress, safe_arg
 
 # No tags, no chapters, no version strings: see FIELD-NOTES "Identifying traces".
 STRIP_FLAGS = ["-map_metadata", "-1", "-map_chapters", "-1",
@@ -28,7 +28,18 @@ def encode_timeout(duration: float) -> float:
 
 
 def run_ffmpeg(args: list[str], *, item_id: str, source: Path, duration: float) -> None:
-    run(args, timeout=encode_timeout(duration), what=f"encoding item {item_id}", subject=source)
+    """Run one encode; `-progress pipe:1 -nostats` (global options, output bytes unchanged) feeds the
+    progress events of the build running in this thread (infopack.progress.reporting)."""
+    from infopack.progress import current_reporter
+    report = current_reporter()
+    args = args[:1] + ["-progress", "pipe:1", "-nostats"] + args[1:]
+    on_progress = None
+    if report is not None:
+        def on_progress(done_s: float) -> None:
+            report({"event": "progress", "item": item_id, "done_s": round(min(done_s, duration), 3),
+                    "total_s": round(duration, 3)})
+    run_with_progress(args, timeout=encode_timeout(duration), what=f"encoding item {item_id}", subject=source,
+                      on_progress=on_progress)
 
 
 def decode_check(path: Path, *, item_id: str, duration: float, forbid_b_frames: bool = False) -> None:

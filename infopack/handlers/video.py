@@ -13,7 +13,7 @@ from infopack.handlers import EncodeJob, Handler, Produced
 from infopack.handlers.ffcommon import (LOUDNORM, STRIP_FLAGS, check_duration, check_file_size, decode_check,
                                         ffmpeg_filters, ffmpeg_head, output_streams, run_ffmpeg)
 from infopack.probe import VideoStream
-from infopack.profiles import AUDIO_CODECS, VIDEO_CODECS, AudioSpec, VideoSpec
+from infopack.profiles import AUDIO_CODECS, VIDEO_CODECS, AudioSpec, VideoSpec, bitrate_bits
 from infopack.tools import safe_arg
 
 H264_PROFILE_NAMES = {"baseline": "Constrained Baseline", "main": "Main", "high": "High"}
@@ -49,10 +49,40 @@ class VideoHandler(Handler):
     kind = "video"
 
     def command(self, job: EncodeJob, out: Path) -> list[str]:
+        """The one-pass command, or with a fitted `job.video_bitrate` the second pass."""
+        return self.passes(job, out)[-1]
+
+    def passes(self, job: EncodeJob, out: Path) -> list[list[str]]:
+        """The ffmpeg commands of one encode: one pass, or two when size fitting set a rate.
+
+        Two-pass: the first pass only analyses the video (no audio, no subtitles, null
+        output) into a stats file in the work folder; the second spends `video_bitrate`
+        where the first found it is needed. The stats file never reaches the card.
+        """
+        if job.video_bitrate is None:
+            return [self._encode_args(job, out, None)]
+        from infopack.fit import UNFITTABLE_CODECS
+        if job.profile.video and job.profile.video.codec in UNFITTABLE_CODECS:
+            raise UsageError(job.info.path, f"item {job.item.id}: profile {job.profile.id} cannot encode to a "
+                                            f"fitted bitrate: {UNFITTABLE_CODECS[job.profile.video.codec]}")
+        stats = job.work_dir / f"{job.item.id}.passlog"
+        return [self._encode_args(job, out, (1, stats)), self._encode_args(job, out, (2, stats))]
+
+    def recipe(self, job: EncodeJob) -> list[str]:
+        """Every pass's command, and the splitting rule (parts depend on it)."""
+        recipe = []
+        for args in self.passes(job, Path("out")):
+            recipe += args + [";"]
+        if job.profile.split_parts:
+            recipe += ["split-parts", str(job.profile.max_file_bytes)]
+        return recipe
+
+    def _encode_args(self, job: EncodeJob, out: Path, two_pass: tuple[int, Path] | None) -> list[str]:
         spec, audio = job.profile.video, job.profile.audio
         if spec is None:
             raise UsageError(job.info.path, f"item {job.item.id} is a video, but profile {job.profile.id} "
                                             f"plays no video (use the soundtrack as an audio file, or another profile)")
+        first_pass = two_pass is not None and two_pass[0] == 1
         video = job.info.video
         width, height = target_size(video, spec.max_width, spec.max_height)
         fps = target_fps(video.fps, spec.max_fps)
@@ -69,18 +99,18 @@ class VideoHandler(Handler):
             filters.append(burn)
 
         args = ffmpeg_head() + ["-i", safe_arg(job.info.path)]
-        soft = bool(subs and subs.mux_srt and job.profile.subtitles.soft)
+        soft = bool(subs and subs.mux_srt and job.profile.subtitles.soft) and not first_pass
         if soft:
             args += ["-i", safe_arg(subs.mux_srt)]
-        args += ["-map", "0:V:0", "-map", "0:a:0?"]
+        args += ["-map", "0:V:0"] if first_pass else ["-map", "0:V:0", "-map", "0:a:0?"]
         if soft:
             args += ["-map", "1:s:0"]
         args += STRIP_FLAGS
         if spec.flags:
             args += ["-flags:v", "+bitexact" + spec.flags]      # replaces STRIP_FLAGS' -flags:v, keeps bitexact
         args += ["-vf", ",".join(filters), "-c:v", spec.codec, "-threads", str(spec.threads)]
-        args += _codec_args(spec)
-        args += _rate_control(spec)
+        args += _codec_args(spec, two_pass)
+        args += _rate_control(spec, job.video_bitrate)
         args += ["-g", str(max(1, round(float(fps) * spec.gop_seconds))), "-bf", str(spec.bframes)]
         if spec.refs is not None and spec.codec != "mpeg4":
             args += ["-refs", str(spec.refs)]
@@ -88,6 +118,10 @@ class VideoHandler(Handler):
             args += [f"-{key}", str(value)]
         if spec.tag:
             args += ["-tag:v", spec.tag]
+        if first_pass:
+            # cfr: what the real muxers (MP4, AVI) get by default; the null muxer would pass
+            # frames through, and a frame count unlike pass 2's breaks x264's stats.
+            return args + ["-fps_mode", "cfr", "-an", "-sn", "-f", "null", "-"]
         if job.info.has_audio:
             if audio.loudnorm:
                 args += ["-af", LOUDNORM]
@@ -102,17 +136,24 @@ class VideoHandler(Handler):
 
     def transcode(self, job: EncodeJob) -> list[Produced]:
         out = job.work_dir / f"{job.item.id}{job.profile.extension}"
-        run_ffmpeg(self.command(job, out), item_id=job.item.id, source=job.info.path, duration=job.info.duration)
-        produced = [Produced("main", out, job.profile.extension)]
+        for args in self.passes(job, out):
+            run_ffmpeg(args, item_id=job.item.id, source=job.info.path, duration=job.info.duration)
+        sidecar = None
         if job.subtitles and job.subtitles.sidecar is not None and job.profile.subtitles.sidecar:
-            sidecar = job.work_dir / f"{job.item.id}.srt"
-            sidecar.write_bytes(job.subtitles.sidecar)
-            produced.append(Produced("sidecar", sidecar, ".srt"))
+            sidecar = job.subtitles.sidecar
+        if job.profile.split_parts and out.stat().st_size > job.profile.max_file_bytes:
+            from infopack.handlers.split import split_video
+            return split_video(job, out, sidecar)
+        produced = [Produced("main", out, job.profile.extension)]
+        if sidecar is not None:
+            path = job.work_dir / f"{job.item.id}.srt"
+            path.write_bytes(sidecar)
+            produced.append(Produced("sidecar", path, ".srt"))
         return produced
 
     def validate(self, job: EncodeJob, produced: Produced) -> None:
         """ffprobe the output against the profile, then decode it all with errors fatal."""
-        if produced.role != "main":
+        if not is_video_file(produced.role):
             return
         spec = job.profile.video
         item = job.item.id
@@ -135,8 +176,14 @@ class VideoHandler(Handler):
         if problems:
             raise CheckFailed(produced.path, f"item {item}: output breaks profile {job.profile.id}: "
                                              + "; ".join(problems))
-        check_duration(produced.path, data, job.info.duration, item)
+        if produced.role == "main":        # parts: their durations are summed by the split
+            check_duration(produced.path, data, job.info.duration, item)
         decode_check(produced.path, item_id=item, duration=job.info.duration, forbid_b_frames=spec.bframes == 0)
+
+
+def is_video_file(role: str) -> bool:
+    """"main", or "part-01", "part-02", ... when the video was split."""
+    return role == "main" or role.startswith("part-")
 
 
 def video_problems(v: dict, spec: VideoSpec, *, expected_size: tuple[int, int] | None = None,
@@ -202,8 +249,8 @@ def _ffprobe_level(spec: VideoSpec) -> int | None:
     return None
 
 
-def _codec_args(spec: VideoSpec) -> list[str]:
-    """Encoder options per codec: profile, level, preset, and no identifying SEI/user data."""
+def _codec_args(spec: VideoSpec, two_pass: tuple[int, Path] | None = None) -> list[str]:
+    """Encoder options per codec: profile, level, preset, no identifying SEI/user data, and the pass."""
     if spec.codec == "libx264":
         args = ["-profile:v", spec.profile, "-level:v", spec.level, "-preset", spec.preset,
                 "-a53cc", "0", "-bsf:v", "filter_units=remove_types=6"]
@@ -211,11 +258,14 @@ def _codec_args(spec: VideoSpec) -> list[str]:
             args += ["-tune", spec.tune]
         if spec.params:
             args += ["-x264-params", spec.params]
-        return args
+        return args + _pass_args(two_pass)
     if spec.codec == "libx265":
         # info=0: no SEI naming x265's version and options; pools/frame-threads: the thread
-        # count (output depends on it, so it is pinned for reproducible builds).
+        # count (output depends on it, so it is pinned for reproducible builds). x265 takes
+        # its pass and stats file in its own parameters, not ffmpeg's -pass.
         pinned = f"info=0:pools={spec.threads}:frame-threads={spec.threads}:level-idc={spec.level}:log-level=error"
+        if two_pass:
+            pinned += f":pass={two_pass[0]}:stats={_x265_param_path(two_pass[1])}"
         args = ["-profile:v", spec.profile, "-preset", spec.preset,
                 "-x265-params", pinned + (":" + spec.params if spec.params else ""),
                 "-bsf:v", "filter_units=remove_types=39|40"]
@@ -224,8 +274,18 @@ def _codec_args(spec: VideoSpec) -> list[str]:
         return args
     if spec.codec == "mpeg4":
         # The VOS header carries profile_and_level_indication; Simple = 0, Advanced Simple = 15.
-        return ["-profile:v", str(MPEG4_PROFILES[spec.profile]), "-level:v", str(MPEG4_LEVELS[str(spec.level).lower()])]
+        return ["-profile:v", str(MPEG4_PROFILES[spec.profile]),
+                "-level:v", str(MPEG4_LEVELS[str(spec.level).lower()])] + _pass_args(two_pass)
     return []
+
+
+def _pass_args(two_pass: tuple[int, Path] | None) -> list[str]:
+    return ["-pass", str(two_pass[0]), "-passlogfile", safe_arg(two_pass[1])] if two_pass else []
+
+
+def _x265_param_path(path: Path) -> str:
+    """A path inside -x265-params, whose values end at ':' (escaped as '\\:')."""
+    return str(path).replace("\\", "\\\\").replace(":", "\\:")
 
 
 def _to_sdr_8bit(path: Path, pix_fmt: str, spec: VideoSpec) -> list[str]:
@@ -252,9 +312,17 @@ def _color_transfer(path: Path) -> str:
     return videos[0].get("color_transfer", "") if videos else ""
 
 
-def _rate_control(spec) -> list[str]:
+def _rate_control(spec: VideoSpec, fitted: int | None = None) -> list[str]:
+    """The profile's rate control; with a fitted rate (two-pass) that average, under the same caps.
+
+    The profile's maxrate/bufsize stay the VBV limits (they are the level's and the
+    players' limits); a fitted rate never exceeds them (infopack.fit caps it there).
+    """
     args = []
-    if spec.bitrate:
+    if fitted is not None:
+        cap = bitrate_bits(spec.maxrate)
+        args += ["-b:v", str(min(fitted, cap) if cap else fitted)]
+    elif spec.bitrate:
         args += ["-b:v", spec.bitrate]
     elif spec.crf is not None:
         args += ["-crf", str(spec.crf)]

@@ -1,0 +1,239 @@
+"""What a reviewer sees of a build folder: items, their card files, transcript and scan.
+
+Read from OUT/report.json (what the build recorded) and the signed card manifests (the
+only list of files that may ever be served). Nothing here writes to OUT.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from infopack.errors import InfopackError, UsageError
+
+REPORT_NAME = "report.json"
+_REMOVED_TEXT = re.compile(r"'(?P<text>.*)'\s*$")
+_CUE_NUMBER = re.compile(r"^cue (?P<n>\d+):")
+
+
+@dataclass(frozen=True)
+class CardFile:
+    card_id: str
+    path: str              # relative to the card folder, as in the manifest
+    size: int
+    sha256: str
+    absolute: Path
+
+    @property
+    def url_path(self) -> str:
+        return f"{self.card_id}/{self.path}"
+
+
+@dataclass
+class TranscriptCue:
+    index: int
+    start_ms: int
+    end_ms: int
+    text: str
+    terms: list[dict] = field(default_factory=list)     # {"word", "sk", "nk", "note", "start"}
+    flags: list[str] = field(default_factory=list)      # lint messages about this cue
+
+    @property
+    def segments(self) -> list[tuple[str, dict | None]]:
+        """The text cut into plain pieces and flagged words, for highlighting."""
+        pieces, pos = [], 0
+        for term in sorted(self.terms, key=lambda t: t["start"]):
+            if term["start"] < pos:
+                continue
+            pieces.append((self.text[pos:term["start"]], None))
+            end = term["start"] + len(term["word"])
+            pieces.append((self.text[term["start"]:end], term))
+            pos = end
+        pieces.append((self.text[pos:], None))
+        return [(text, term) for text, term in pieces if text]
+
+
+@dataclass
+class ItemView:
+    id: str
+    title: str
+    kind: str
+    card_id: str
+    duration: float
+    profile: str
+    files: list[CardFile]
+    roles: dict[str, str]                  # role -> card path
+    subtitle_mode: str = "none"
+    subtitles: dict | None = None          # the build's subtitle report
+    transcript: list[TranscriptCue] = field(default_factory=list)
+    transcript_source: str = ""            # "sidecar", "soft", "" (none / burned in)
+    removed: list[dict] = field(default_factory=list)    # {"line": build's note, "text": what was removed}
+
+    @property
+    def size(self) -> int:
+        return sum(f.size for f in self.files)
+
+    def file(self, role: str) -> CardFile | None:
+        path = self.roles.get(role)
+        return next((f for f in self.files if f.path == path), None)
+
+    @property
+    def main(self) -> CardFile | None:
+        return self.file("main")
+
+
+@dataclass
+class CardView:
+    id: str
+    used_bytes: int
+    usable_bytes: int
+    fill_percent: float
+    items: list[str]
+
+
+@dataclass
+class BundleView:
+    out: Path
+    bundle: dict
+    profile: str
+    cards: list[CardView]
+    items: list[ItemView]
+    left_out: list[str]
+
+    def item(self, item_id: str) -> ItemView | None:
+        return next((i for i in self.items if i.id == item_id), None)
+
+    def served_files(self) -> dict[str, CardFile]:
+        """URL path ("card-01/영상/x.mp4") -> file, from the manifests only."""
+        return {f.url_path: f for item in self.items for f in item.files}
+
+
+def load_bundle(out: Path, *, transcripts: bool = True) -> BundleView:
+    """The build folder as the review app shows it; one clear error if it is not one."""
+    out = Path(out)
+    report_path = out / REPORT_NAME
+    try:
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+        report_items = {i["id"]: i for i in report["items"]}
+        bundle, cards_data = report["bundle"], report["cards"]
+    except FileNotFoundError:
+        raise UsageError(report_path, "no build report here; is this a folder made by `infopack build`?") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(report_path, f"not a readable build report ({exc})") from None
+    cards, items = [], []
+    for card in cards_data:
+        manifest = _read_manifest(out, card["id"])
+        cards.append(CardView(card["id"], card["used_bytes"], card["usable_bytes"], card["fill_percent"],
+                              list(card["items"])))
+        entries = {e["path"]: e for e in manifest["files"]}
+        for entry in manifest["items"]:
+            data = report_items.get(entry["id"], {})
+            files = [CardFile(card["id"], p, entries[p]["size"], entries[p]["sha256"], out / card["id"] / p)
+                     for p in sorted(entry["files"]) if p in entries]
+            items.append(ItemView(
+                id=entry["id"], title=entry.get("title") or entry["id"], kind=entry.get("kind", ""),
+                card_id=card["id"], duration=float(data.get("duration") or 0.0), profile=manifest.get("profile", ""),
+                files=files, roles={r: p for r, p in (data.get("files") or {}).items() if p in entries},
+                subtitles=data.get("subtitles")))
+    view = BundleView(out, bundle, report.get("profile", ""), cards, items, list(report.get("left_out", [])))
+    for item in view.items:
+        item.subtitle_mode = _subtitle_mode(item.profile)
+        item.removed = removed_texts(item.subtitles)
+        if transcripts:
+            load_transcript(item)
+    return view
+
+
+def _read_manifest(out: Path, card_id: str) -> dict:
+    path = out / f"{card_id}.manifest.json"
+    try:
+        return json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise UsageError(path, "the card manifest is missing; the build folder is incomplete") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(path, f"not a readable card manifest ({exc})") from None
+
+
+def _subtitle_mode(profile_id: str) -> str:
+    from infopack.profiles import load_profile
+    try:
+        return load_profile(profile_id).subtitles.mode
+    except InfopackError:
+        return "none"
+
+
+def removed_texts(subtitles: dict | None) -> list[dict]:
+    """Every scrub note of the build with the quoted text it removed ("" when it names none)."""
+    found = []
+    for line in (subtitles or {}).get("removals", []):
+        match = _REMOVED_TEXT.search(line)
+        found.append({"line": line[:match.start()].rstrip(": ") if match else line,
+                      "text": match["text"] if match else ""})
+    return found
+
+
+def load_transcript(item: ItemView) -> None:
+    """Cues from the card's sidecar, else from the soft track; burned-in subtitles have none."""
+    from infopack.subtitles import read_subtitles
+    from infopack.subtitles.readers import parse_text
+    doc = None
+    sidecar = item.file("sidecar")
+    if sidecar is not None:
+        doc, item.transcript_source = read_subtitles(sidecar.absolute), "sidecar"
+    elif item.kind == "video" and item.main is not None and "soft" in item.subtitle_mode:
+        text = soft_track_srt(item.main.absolute)
+        if text:
+            doc, item.transcript_source = parse_text(text, "soft.srt", encoding="utf-8"), "soft"
+    if doc is not None:
+        item.transcript = transcript_cues(doc)
+
+
+def soft_track_srt(path: Path) -> str:
+    """The first subtitle track of a media file as SRT text ("" when it has none)."""
+    from infopack.tools import ffmpeg_info, run, safe_arg
+    proc = run([ffmpeg_info().ffmpeg, "-v", "error", "-i", safe_arg(path), "-map", "0:s:0?", "-f", "srt", "-"],
+               timeout=60, what="ffmpeg (subtitle track)", check=False, subject=str(path))
+    return proc.stdout.decode("utf-8", "replace") if proc.returncode == 0 else ""
+
+
+def transcript_cues(doc) -> list[TranscriptCue]:
+    """Cues with the same lint the build ran: vocabulary terms located, flags per cue."""
+    from infopack.subtitles.lint import find_terms, lint, load_glossary
+    entries = load_glossary()
+    flags: dict[int, list[str]] = {}
+    for finding in lint(doc):
+        match = _CUE_NUMBER.match(finding.message)
+        if match:
+            flags.setdefault(int(match["n"]), []).append(finding.message)
+    cues = []
+    for cue in doc.cues:
+        terms = [{"word": m.word, "sk": m.entry.sk, "nk": m.entry.nk, "note": m.entry.note, "start": m.start}
+                 for m in find_terms(cue.text, entries)]
+        cues.append(TranscriptCue(cue.index, cue.start_ms, cue.end_ms, cue.text, terms, flags.get(cue.index, [])))
+    return cues
+
+
+def vtt_for(item: ItemView) -> str | None:
+    """WebVTT of the item's transcript, for the browser's <track>."""
+    if not item.transcript_source:
+        return None
+    from infopack.subtitles import to_vtt
+    from infopack.subtitles.model import Cue, SubtitleDoc
+    cues = [Cue(c.index, c.start_ms, c.end_ms, c.text) for c in item.transcript]
+    return to_vtt(SubtitleDoc(cues=cues, source="", format="srt", encoding="utf-8"))
+
+
+def scan_item(item: ItemView) -> list[dict]:
+    """The metadata scan QA runs (`infopack scan`), for every file of the item."""
+    return [f for card_file in item.files
+            for f in _scan(str(card_file.absolute), card_file.path, card_file.sha256)]
+
+
+@lru_cache(maxsize=4096)
+def _scan(path: str, display_path: str, sha256: str) -> tuple[dict, ...]:
+    """Once per file content: a reload of the page must not re-read a whole film."""
+    from infopack.scan import scan_file
+    return tuple(f.to_dict() for f in scan_file(path, display_path=display_path))

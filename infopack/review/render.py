@@ -1,0 +1,147 @@
+"""One HTML page, three uses: the served review app, the offline export and report.html.
+
+Strings come from the message catalogues (infopack/web/review/messages/<lang>.toml);
+CSS and JS are inlined from the package, so no page ever asks anything of the network.
+Everything is sorted and free of timestamps, so the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+from urllib.parse import quote
+
+from infopack.errors import UsageError
+from infopack.review import decisions as dec
+from infopack.review.model import BundleView, ItemView, scan_item
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web" / "review"
+LANGUAGES = ("ko", "en")
+SERVE, EXPORT, REPORT = "serve", "export", "report"
+# Strings the script needs at run time (everything else is rendered into the page).
+SCRIPT_MESSAGES = ("saved", "save_failed", "undecided", "approve", "changes", "reject", "summary",
+                   "sign_off_confirm", "sign_off_done", "sign_off_failed", "transcript")
+
+ThumbSource = Callable[[ItemView, str], "str | None"]     # (item, "poster"|"sheet") -> src or None
+
+
+@lru_cache(maxsize=None)
+def messages(lang: str) -> dict[str, str]:
+    if lang not in LANGUAGES:
+        raise UsageError(None, f"unknown interface language {lang!r}; choose one of {', '.join(LANGUAGES)}")
+    path = WEB_DIR / "messages" / f"{lang}.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _environment():
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+    return Environment(loader=FileSystemLoader(str(WEB_DIR / "templates")), autoescape=True,
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def asset(name: str) -> str:
+    return (WEB_DIR / "templates" / name).read_text(encoding="utf-8")
+
+
+def human_size(size: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return ""
+
+
+def clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def data_uri(png: bytes | None) -> str | None:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii") if png else None
+
+
+def item_context(item: ItemView, m: dict, *, thumb: ThumbSource, media_src: str | None,
+                 track_src: str | None) -> dict:
+    mode = item.subtitle_mode
+    mode_label = m["mode_burn"] if mode == "burn" else " + ".join(
+        m[f"mode_{part}"] for part in mode.split("+") if f"mode_{part}" in m) or m["mode_none"]
+    subs = item.subtitles or {}
+    return {
+        "id": item.id, "title": item.title, "kind": item.kind, "kind_label": m.get(f"kind_{item.kind}", item.kind),
+        "card_id": item.card_id, "size_text": human_size(item.size), "profile": item.profile,
+        "duration_text": clock(item.duration) if item.duration > 0 else "",
+        "mode_label": mode_label, "burn": item.kind == "video" and mode == "burn" and bool(item.subtitles),
+        "files": [{"path": f.path, "size_text": human_size(f.size)} for f in item.files],
+        "poster_src": thumb(item, "poster"), "sheet_src": thumb(item, "sheet") if item.kind == "video" else None,
+        "media_src": media_src, "track_src": track_src,
+        "transcript_source": item.transcript_source,
+        "transcript": [{"start": c.start_ms / 1000, "end": c.end_ms / 1000, "time": clock(c.start_ms / 1000),
+                        "flags": c.flags,
+                        "segments": [(text, term and {"title": m["flag_sk"].format(sk=term["sk"], nk=term["nk"])})
+                                     for text, term in c.segments]}
+                       for c in item.transcript],
+        "removed": item.removed, "fixes": subs.get("fixes", []), "warnings": subs.get("warnings", []),
+        "scan": scan_item(item),
+    }
+
+
+def render_page(view: BundleView, *, mode: str, lang: str, thumb: ThumbSource,
+                media_src: Callable[[ItemView], str | None] = lambda item: None,
+                track_src: Callable[[ItemView], str | None] = lambda item: None,
+                reviewer: str = dec.ANONYMOUS, decisions: dict | None = None, token: str = "",
+                can_sign: bool = False) -> str:
+    m = messages(lang)
+    items = [item_context(i, m, thumb=thumb, media_src=media_src(i), track_src=track_src(i)) for i in view.items]
+    cards = [{"id": c.id, "count": len(c.items), "fill_percent": c.fill_percent, "bar": min(100.0, max(c.fill_percent, 0.0)),
+              "used_text": human_size(c.used_bytes), "usable_text": human_size(c.usable_bytes)} for c in view.cards]
+    state = {
+        "mode": mode, "token": token, "format": dec.FORMAT, "reviewer": reviewer,
+        "bundle": {"id": view.bundle.get("id"), "version": view.bundle.get("version")},
+        "decisions": {k: v.to_dict() for k, v in sorted((decisions or {}).items())},
+        "items": [i.id for i in view.items],
+        "messages": {k: m[k] for k in SCRIPT_MESSAGES},
+        "storage_key": f"infopack-review:{view.bundle.get('id')}:{view.bundle.get('version')}:{reviewer}",
+        "cues": {i.id: [[c.start_ms / 1000, c.end_ms / 1000, c.text] for c in i.transcript]
+                 for i in view.items if mode == EXPORT and i.transcript},
+    }
+    title = {SERVE: m["app_title"], EXPORT: m["export_title"], REPORT: m["report_title"]}[mode]
+    return _environment().get_template("page.html.j2").render(
+        m=m, lang=lang, mode=mode, page_title=title, bundle=view.bundle, profile=view.profile, cards=cards,
+        left_out=view.left_out, items=items, css=asset("review.css"), js=asset("review.js"),
+        reviewer_label=m["anonymous"] if reviewer == dec.ANONYMOUS else reviewer, can_sign=can_sign,
+        state_json=script_json(state))
+
+
+def script_json(value) -> str:
+    """JSON safe inside <script>: no '</script>' or '<!--' can end the block early."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def relative_url(target: Path, page_dir: Path) -> str:
+    """A URL from the page's folder to a card file (for the export's <video>)."""
+    return quote(Path(os.path.relpath(target, page_dir)).as_posix())
+
+
+
+def inline_thumbs(cache) -> ThumbSource:
+    """Thumbnails as data: URIs, for pages that must stand alone (export, report.html)."""
+    def thumb(item: ItemView, what: str) -> str | None:
+        main = item.main
+        return data_uri(cache.get(item.kind, main.absolute, main.sha256, item.duration, what)) if main else None
+    return thumb
+
+
+def write_page(target: Path, html: str) -> Path:
+    """Write beside the target and rename, so a half-written page never replaces a whole one."""
+    tmp = target.with_name("." + target.name + ".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, target)
+    return target

@@ -1,0 +1,283 @@
+"""`infopack review serve`: the review app on 127.0.0.1, behind a random token.
+
+Only three kinds of thing are ever read from disk for a request: the card files listed
+in the signed manifests (looked up by exact name in a table made at start, never by
+joining the request path to a folder), thumbnails generated from those files, and the
+reviewer's own decisions file. Anything else is 404; any request without the token is
+403. The page itself carries its CSS and script, and a Content-Security-Policy that
+forbids the browser from contacting anything but this server.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import mimetypes
+import re
+import secrets
+import threading
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.cookies import SimpleCookie
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from infopack.errors import InfopackError
+from infopack.review import decisions as dec
+from infopack.review.model import BundleView, ItemView, vtt_for
+from infopack.review.render import SERVE, render_page
+from infopack.review.thumbs import ThumbCache
+
+HOST = "127.0.0.1"
+COOKIE = "infopack_review"
+CHUNK = 256 * 1024
+MAX_BODY = 64 * 1024
+CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data: blob:; "
+       "media-src 'self' blob:; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'")
+MEDIA_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".m4a": "audio/mp4", ".mp3": "audio/mpeg",
+               ".avi": "video/x-msvideo", ".mkv": "video/x-matroska", ".webm": "video/webm",
+               ".srt": "text/plain; charset=utf-8", ".smi": "text/plain", ".jpg": "image/jpeg", ".png": "image/png"}
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_THUMB = re.compile(r"^/thumbs/(?P<item>[^/]+)/(?P<what>poster|sheet)\.png$")
+_VTT = re.compile(r"^/subs/(?P<item>[^/]+)\.vtt$")
+
+
+@dataclass
+class ReviewApp:
+    """Everything a request handler may use; built once when the server starts."""
+    view: BundleView
+    lang: str
+    reviewer: str
+    signing_key: object | None = None           # infopack.keys.SigningKey, when the reviewer gave one
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    thumbs: ThumbCache | None = None
+    files: dict = field(default_factory=dict)
+    sign_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self):
+        self.files = self.view.served_files()
+        if self.thumbs is None:
+            self.thumbs = ThumbCache(dec.reviews_dir(self.view.out) / ".thumbs")
+
+    def page(self) -> str:
+        return render_page(
+            self.view, mode=SERVE, lang=self.lang, token=self.token, reviewer=self.reviewer,
+            decisions=dec.load_decisions(self.view.out, self.reviewer), can_sign=self.signing_key is not None,
+            thumb=lambda item, what: (f"thumbs/{quote(item.id)}/{what}.png"
+                                      if item.main is not None and item.kind in ("video", "image") else None),
+            media_src=lambda item: f"files/{quote(item.main.url_path)}" if item.main is not None else None,
+            track_src=lambda item: f"subs/{quote(item.id)}.vtt" if item.transcript_source else None)
+
+
+def make_server(app: ReviewApp, port: int = 0) -> ThreadingHTTPServer:
+    handler = type("Handler", (ReviewHandler,), {"app": app})
+    try:
+        server = ThreadingHTTPServer((HOST, port), handler)
+    except OSError as exc:
+        raise InfopackError(None, f"cannot listen on {HOST}:{port}: {exc.strerror}; choose another --port") from None
+    server.daemon_threads = True
+    return server
+
+
+def url_for(server: ThreadingHTTPServer, app: ReviewApp) -> str:
+    return f"http://{HOST}:{server.server_address[1]}/?token={app.token}"
+
+
+class ReviewHandler(BaseHTTPRequestHandler):
+    app: ReviewApp
+    server_version = "review"
+    sys_version = ""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):      # noqa: A002 - the reviewer's terminal stays quiet
+        pass
+
+    # ------------------------------------------------------------------ access
+
+    def _authorised(self) -> bool:
+        query = parse_qs(urlsplit(self.path).query)
+        given = (query.get("token") or [""])[0] or self.headers.get("X-Review-Token", "")
+        if not given:
+            cookie = SimpleCookie()
+            try:
+                cookie.load(self.headers.get("Cookie", ""))
+            except Exception:                   # noqa: BLE001 - a malformed cookie is no token
+                return False
+            given = cookie[COOKIE].value if COOKIE in cookie else ""
+        return bool(given) and hmac.compare_digest(given.encode(), self.app.token.encode())
+
+    def _path(self) -> str:
+        return unquote(urlsplit(self.path).path, errors="strict")
+
+    def do_GET(self):                           # noqa: N802 - http.server's naming
+        self._dispatch(head=False)
+
+    def do_HEAD(self):                          # noqa: N802
+        self._dispatch(head=True)
+
+    def _dispatch(self, head: bool) -> None:
+        if not self._authorised():
+            return self._send_text(HTTPStatus.FORBIDDEN, "forbidden: open the URL that `infopack review serve` printed")
+        try:
+            path = self._path()
+        except UnicodeDecodeError:
+            return self._not_found()
+        if path == "/":
+            body = self.app.page().encode("utf-8")
+            return self._send(HTTPStatus.OK, body, "text/html; charset=utf-8", head=head, cookie=True)
+        if path == "/api/decisions":
+            return self._send_json(HTTPStatus.OK, self._decisions_body())
+        if path.startswith("/files/"):
+            card_file = self.app.files.get(path[len("/files/"):])
+            return self._send_file(card_file.absolute, head) if card_file else self._not_found()
+        match = _THUMB.match(path)
+        if match:
+            return self._send_thumb(match["item"], match["what"], head)
+        match = _VTT.match(path)
+        if match:
+            item = self.app.view.item(match["item"])
+            text = vtt_for(item) if item else None
+            if text is None:
+                return self._not_found()
+            return self._send(HTTPStatus.OK, text.encode("utf-8"), "text/vtt; charset=utf-8", head=head)
+        return self._not_found()
+
+    def do_POST(self):                          # noqa: N802
+        # POSTs need the token in a header: a cookie alone is what a forged form would carry.
+        given = self.headers.get("X-Review-Token", "")
+        if not given or not hmac.compare_digest(given.encode(), self.app.token.encode()):
+            return self._send_text(HTTPStatus.FORBIDDEN, "forbidden")
+        path = urlsplit(self.path).path
+        try:
+            body = self._read_json()
+            if path == "/api/decision":
+                return self._post_decision(body)
+            if path == "/api/signoff":
+                return self._post_signoff()
+        except InfopackError as exc:
+            return self._send_json(HTTPStatus.BAD_REQUEST, {"error": exc.problem})
+        return self._not_found()
+
+    # ------------------------------------------------------------------ actions
+
+    def _decisions_body(self) -> dict:
+        found = dec.load_decisions(self.app.view.out, self.app.reviewer)
+        return {"reviewer": self.app.reviewer, "decisions": {k: v.to_dict() for k, v in sorted(found.items())}}
+
+    def _post_decision(self, body) -> None:
+        known = {i.id for i in self.app.view.items}
+        if not isinstance(body, dict) or not isinstance(body.get("item"), str):
+            raise InfopackError(None, "expected {\"item\": ID, \"decision\": ..., \"comment\": ...}")
+        decision = dec.parse_decision(body["item"], {"decision": body.get("decision"),
+                                                     "comment": body.get("comment", "")}, None, known)
+        dec.record(self.app.view.out, self.app.reviewer, self.app.view.bundle, body["item"], decision)
+        self._send_json(HTTPStatus.OK, self._decisions_body())
+
+    def _post_signoff(self) -> None:
+        from infopack.review.signoff import sign_review
+        if self.app.signing_key is None:
+            raise InfopackError(None, "no reviewer key: restart with --key REVIEWER.key")
+        with self.app.sign_lock:
+            items = sign_review(self.app.view.out, self.app.signing_key)
+        self._send_json(HTTPStatus.OK, {"items": items})
+
+    # ------------------------------------------------------------------ responses
+
+    def _read_json(self):
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_BODY:
+            raise InfopackError(None, "request body missing or too large")
+        try:
+            return json.loads(self.rfile.read(length).decode("utf-8") or "null")
+        except (UnicodeDecodeError, ValueError):
+            raise InfopackError(None, "the request body is not JSON") from None
+
+    def _send_thumb(self, item_id: str, what: str, head: bool) -> None:
+        item: ItemView | None = self.app.view.item(item_id)
+        main = item.main if item else None
+        data = self.app.thumbs.get(item.kind, main.absolute, main.sha256, item.duration, what) if main else None
+        if data is None:
+            return self._not_found()
+        self._send(HTTPStatus.OK, data, "image/png", head=head)
+
+    def _send_file(self, path: Path, head: bool) -> None:
+        """A card file, with byte ranges so the browser can seek in the video."""
+        try:
+            handle = path.open("rb")
+        except OSError:
+            return self._not_found()
+        with handle:
+            size = path.stat().st_size
+            start, end, status = 0, size - 1, HTTPStatus.OK
+            wanted = self.headers.get("Range")
+            if wanted:
+                match = _RANGE.match(wanted.strip())
+                first, last = (match.group(1), match.group(2)) if match else ("", "")
+                if not match or (not first and not last):
+                    return self._range_not_satisfiable(size)
+                if first:
+                    start, end = int(first), min(int(last), size - 1) if last else size - 1
+                else:
+                    start = max(0, size - int(last))
+                if start > end or start >= size:
+                    return self._range_not_satisfiable(size)
+                status = HTTPStatus.PARTIAL_CONTENT
+            self.send_response(status)
+            self.send_header("Content-Type", MEDIA_TYPES.get(path.suffix.lower())
+                             or mimetypes.guess_type(path.name)[0] or "application/octet-stream")
+            self.send_header("Accept-Ranges", "bytes")
+            self.send_header("Content-Length", str(end - start + 1))
+            if status == HTTPStatus.PARTIAL_CONTENT:
+                self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+            self._common_headers()
+            self.end_headers()
+            if head:
+                return
+            handle.seek(start)
+            left = end - start + 1
+            try:
+                while left > 0:
+                    chunk = handle.read(min(CHUNK, left))
+                    if not chunk:
+                        break
+                    self.wfile.write(chunk)
+                    left -= len(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True     # the browser seeks by dropping the connection
+
+    def _range_not_satisfiable(self, size: int) -> None:
+        self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
+        self.send_header("Content-Range", f"bytes */{size}")
+        self.send_header("Content-Length", "0")
+        self._common_headers()
+        self.end_headers()
+
+    def _common_headers(self) -> None:
+        self.send_header("Content-Security-Policy", CSP)
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.send_header("Cache-Control", "no-store")
+
+    def _send(self, status: int, body: bytes, content_type: str, *, head: bool = False, cookie: bool = False) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        if cookie:
+            self.send_header("Set-Cookie", f"{COOKIE}={self.app.token}; Path=/; HttpOnly; SameSite=Strict")
+        self._common_headers()
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    def _send_text(self, status: int, text: str) -> None:
+        self._send(status, (text + "\n").encode("utf-8"), "text/plain; charset=utf-8")
+
+    def _send_json(self, status: int, value) -> None:
+        self._send(status, json.dumps(value, ensure_ascii=False).encode("utf-8"), "application/json")
+
+    def _not_found(self) -> None:
+        self._send_text(HTTPStatus.NOT_FOUND, "not found")
