@@ -40,6 +40,7 @@ from infopack.profiles import Profile, load_profile
 from infopack.seal import FileEntry, card_manifest, entries_for, fix_mtimes, sha256sums, sign_manifest
 from infopack.fit import fit_budgets
 from infopack.progress import reporting
+from infopack.review.report import write_report_html
 from infopack.tools import allow_children, ffmpeg_info, logging_commands, stop_children
 
 Progress = Callable[[dict], None]
@@ -97,14 +98,17 @@ class _Context:
 def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key, *, jobs: int | None = None,
           image: bool = False, progress: Progress = _quiet, fit: bool | None = None,
           exclude: dict[str, str] | None = None, image_size: str = "card",
-          cache: str | os.PathLike | None = None, use_cache: bool = True) -> BuildResult:
+          cache: str | os.PathLike | None = None, use_cache: bool = True,
+          approved: dict[str, dict[str, str]] | None = None) -> BuildResult:
     """Build every card of a bundle into OUT, signed with `key` (an infopack.keys.SigningKey).
 
     Jobs run on a pool of `jobs` threads (default: one per core): probe every item, then
     prepare subtitles and encode (largest first, each encode reused from the cache when
     its key is known), then assemble, image and seal each card. `exclude` (item id ->
-    reason) leaves items out of the build; they are listed in report.json. `manifest_path`
-    may be an already loaded Bundle.
+    reason) leaves items out of the build; they are listed in report.json. `approved`
+    (item id -> {card path: sha256}, from infopack.review.gate) makes the build fail if an
+    approved item's files are not the bytes the reviewers approved. `manifest_path` may be
+    an already loaded Bundle.
     """
     started = time.monotonic()
     bundle = manifest_path if isinstance(manifest_path, Bundle) else load_manifest(manifest_path)
@@ -159,11 +163,15 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
                 return done
 
             cards = run_all(pool, card_job, [(c,) for c in plan.cards])
+            if approved is not None:
+                check_approved(staging, approved)
             left = [i.id for i in bundle.items if i.id in exclude] + list(plan.left_out)
             reasons = {i: exclude.get(i, "did not fit within max_cards") for i in left}
             write_report(staging / "report.json", bundle, profile, results, cards, left,
                          reasons if exclude else None)     # without exclusions: the report as before
             shutil.rmtree(work)
+            progress({"event": "report"})
+            write_report_html(staging, thumb_dir=store.root / "thumbs" if store else None)
             publish(staging, out)
             progress({"event": "done", "cards": len(cards), "encoded": ctx.counts["encoded"],
                       "cached": ctx.counts["cached"], "seconds": round(time.monotonic() - started, 3)})
@@ -213,15 +221,10 @@ def remove_stale(out: Path) -> int:
 
 
 def write_image(staging: Path, card_id: str, card: CardType, image_size: str) -> None:
-    from infopack import fatimage
-    size = None
-    if image_size == "content":
-        content_image_size = getattr(fatimage, "content_image_size", None)
-        if content_image_size is None:
-            raise UsageError(None, "--image-size content is not available yet in this version "
-                                   "(infopack.fatimage.content_image_size is missing); use --image-size card")
-        size = int(content_image_size(staging / card_id, card))
-    fatimage.build_image(staging / card_id, staging / f"{card_id}.img", card, size=size)
+    """The card's FAT image: as large as the card class, or (`content`) just large enough."""
+    from infopack.fatimage import build_image, content_image_size
+    size = content_image_size(staging / card_id, card) if image_size == "content" else None
+    build_image(staging / card_id, staging / f"{card_id}.img", card, size=size)
 
 
 def probe_item(ctx: _Context, item: Item) -> MediaInfo:
@@ -361,12 +364,34 @@ def write_report(path: Path, bundle: Bundle, profile: Profile, results: list[Ite
     path.write_text(json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
+def check_approved(staging: Path, approved: dict[str, dict[str, str]]) -> None:
+    """Every approved item must be, file for file, the bytes its reviewers approved."""
+    built: dict[str, dict[str, str]] = {}
+    for manifest_path in sorted(staging.glob("card-*.manifest.json")):
+        manifest = json.loads(manifest_path.read_bytes())
+        hashes = {f["path"]: f["sha256"] for f in manifest["files"]}
+        for entry in manifest["items"]:
+            built[entry["id"]] = {path: hashes[path] for path in entry["files"]}
+    for item_id, files in sorted(approved.items()):
+        if item_id in built and built[item_id] != files:
+            changed = sorted(set(built[item_id].items()) ^ set(files.items()))[0][0]
+            raise CheckFailed(changed, f"item {item_id} is not what the reviewers approved (this file "
+                                       f"differs: its source or subtitles changed since); have it reviewed again")
+
+
 def publish(staging: Path, out: Path) -> None:
     """Move the finished cards into OUT.
 
     Old signed manifests go first and new ones come last, so an interruption part-way
     leaves card folders without a manifest: visibly incomplete, never mistakenly "verified".
+    Reviewers' approval signatures are kept where the new manifest has exactly the bytes
+    they signed (an unchanged rebuild); elsewhere they would no longer verify, and go.
     """
+    for approval in sorted(out.glob("card-*.manifest.json.*.minisig")):
+        manifest = approval.name.split(".manifest.json.")[0] + ".manifest.json"
+        old, new = out / manifest, staging / manifest
+        if old.is_file() and new.is_file() and old.read_bytes() == new.read_bytes():
+            os.replace(approval, staging / approval.name)
     for old in sorted(out.glob("card-*.manifest.json*")) + sorted(out.glob("card-*.SHA256SUMS")):
         old.unlink()
     trash = staging / "old"

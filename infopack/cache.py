@@ -291,7 +291,7 @@ def encode_key(job, handler, ffmpeg_version: str, file_hash, profile_recipe: dic
 
     `profile_recipe`: job.profile.recipe(), passed in when many keys are computed at once.
     """
-    from infopack.handlers.video import _filter_path
+    from infopack.handlers.video import filter_path
     replacements = {}
     subs = job.subtitles
     for name, path in (("mux_srt", subs and subs.mux_srt), ("burn_ass", subs and subs.burn_ass)):
@@ -302,7 +302,7 @@ def encode_key(job, handler, ffmpeg_version: str, file_hash, profile_recipe: dic
     replacements[str(job.work_dir)] = "<work>"
     replacements[str(job.info.path)] = "<source>"
     for text, token in list(replacements.items()):
-        replacements[_filter_path(Path(text))] = token
+        replacements[filter_path(Path(text))] = token
     recipe = []
     for i, arg in enumerate(handler.recipe(job)):
         if i == 0 and Path(arg).name.startswith("ffmpeg"):

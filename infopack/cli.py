@@ -90,8 +90,13 @@ def init(folder: Path, force: bool, profile: str, card: str) -> None:
 @click.option("--json", "json_events", is_flag=True, help="Print one JSON event per line on stdout.")
 @click.option("--print-commands", is_flag=True, help="Print every encode and validation command (ffmpeg, "
               "ffprobe) as it runs, shell-quoted.")
+@click.option("--require-approval", "policy_path", type=click.Path(path_type=Path), default=None,
+              metavar="POLICY", help="Build only items the policy's reviewers approved in OUT's signed manifests.")
+@click.option("--unapproved", type=click.Choice(["leave-out", "fail"]), default="leave-out", show_default=True,
+              help="With --require-approval: leave unapproved items out (listed), or fail the build.")
 def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bool, image_size: str,
-          fit: bool | None, cache_dir: Path | None, no_cache: bool, json_events: bool, print_commands: bool) -> None:
+          fit: bool | None, cache_dir: Path | None, no_cache: bool, json_events: bool, print_commands: bool,
+          policy_path: Path | None, unapproved: str) -> None:
     """Build and sign the cards of a bundle into OUT (reusing cached encodes; safe to rerun after a kill)."""
     from infopack.build import build as run_build
     from infopack.keys import ensure_not_under, is_encrypted, load_signing_key, passphrase_from_env_or_prompt
@@ -100,6 +105,7 @@ def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bo
 
     bundle = load_manifest(manifest)             # fail on a bad manifest before asking for a passphrase
     ensure_not_under(key_path, out)
+    exclude, approved = _approval_gate(bundle, out, policy_path, unapproved) if policy_path else ({}, None)
     passphrase = passphrase_from_env_or_prompt(confirm=False) if is_encrypted(key_path) else None
     key = load_signing_key(key_path, passphrase,
                            warn=lambda msg: click.echo(f"infopack: warning: {msg}", err=True))
@@ -108,7 +114,8 @@ def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bo
         set_command_log(_command_printer(json_events))
     try:
         result = run_build(bundle, out, key, jobs=jobs, image=image, progress=report, fit=fit,
-                           image_size=image_size, cache=cache_dir, use_cache=not no_cache)
+                           image_size=image_size, cache=cache_dir, use_cache=not no_cache,
+                           exclude=exclude, approved=approved)
     finally:
         report.close()
         set_command_log(None)
@@ -121,6 +128,19 @@ def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bo
     for item_id in result.left_out:
         click.echo(f"left out: {item_id} ({result.left_out_reasons.get(item_id, 'did not fit')})")
     click.echo(f"signed manifests and SHA256SUMS are in {out} (keep them off the cards)")
+
+
+def _approval_gate(bundle, out: Path, policy_path: Path, unapproved: str):
+    """(items to leave out -> reason, approved items -> their approved files) from OUT's approvals."""
+    from infopack.review.gate import review_gate
+    reasons, approved = review_gate(out, policy_path, [item.id for item in bundle.items])
+    if reasons and unapproved == "fail":
+        listed = "; ".join(f"{item}: {why}" for item, why in reasons.items())
+        raise CheckFailed(policy_path, f"{len(reasons)} item(s) not approved as the policy requires: {listed}")
+    if len(reasons) == len(bundle.items):
+        raise CheckFailed(policy_path, f"no item of {bundle.id} is approved as the policy requires "
+                                       f"(approvals are read from the signed manifests in {out})")
+    return reasons, approved
 
 
 def _progress_printer(json_events: bool = False):

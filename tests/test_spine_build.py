@@ -30,7 +30,7 @@ def test_card_holds_only_the_media_and_sidecars(built):
                             "소리/아침 노래.m4a", "영상/시장 풍경.mp4", "영상/시장 풍경.srt"])
     outside = sorted(p.name for p in built.iterdir())
     assert outside == ["card-01", "card-01.SHA256SUMS", "card-01.manifest.json", "card-01.manifest.json.minisig",
-                       "report.json"]
+                       "report.html", "report.json"]
 
 
 def test_no_identifying_bytes_on_the_card(built):

@@ -93,9 +93,9 @@ class VideoHandler(Handler):
         filters += [f"scale={width}:{height}:flags=lanczos", "setsar=1", f"fps={fps}", f"format={spec.pix_fmt}"]
         subs = job.subtitles
         if subs and subs.burn_ass and job.profile.subtitles.burn:
-            burn = f"subtitles=filename={_filter_path(subs.burn_ass)}"
+            burn = f"subtitles=filename={filter_path(subs.burn_ass)}"
             if subs.fonts_dir:
-                burn += f":fontsdir={_filter_path(subs.fonts_dir)}"
+                burn += f":fontsdir={filter_path(subs.fonts_dir)}"
             filters.append(burn)
 
         args = ffmpeg_head() + ["-i", safe_arg(job.info.path)]
@@ -333,7 +333,7 @@ def _rate_control(spec: VideoSpec, fitted: int | None = None) -> list[str]:
     return args
 
 
-def _filter_path(path: Path) -> str:
+def filter_path(path: Path) -> str:
     """Escape a path for an option value inside `-vf`: two levels, as ffmpeg parses two.
 
     The filtergraph parser runs first: it splits on `,` `;` `[` `]` and removes one level

@@ -160,9 +160,10 @@ def _read_manifest(out: Path, card_id: str) -> dict:
 def _subtitle_mode(profile_id: str) -> str:
     from infopack.profiles import load_profile
     try:
-        return load_profile(profile_id).subtitles.mode
+        subtitles = load_profile(profile_id).subtitles
     except InfopackError:
         return "none"
+    return subtitles.mode if subtitles else "none"       # audio-only profiles carry no subtitles
 
 
 def removed_texts(subtitles: dict | None) -> list[dict]:

@@ -38,6 +38,22 @@ def messages(lang: str) -> dict[str, str]:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
+class Catalogue:
+    """Messages by attribute for the templates, so `m.items` is the message "items", never dict.items."""
+
+    def __init__(self, strings: dict[str, str]):
+        self._strings = strings
+
+    def __getattr__(self, key: str) -> str:
+        try:
+            return self._strings[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __getitem__(self, key: str) -> str:
+        return self._strings[key]
+
+
 @lru_cache(maxsize=1)
 def _environment():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -68,7 +84,8 @@ def data_uri(png: bytes | None) -> str | None:
 
 
 def item_context(item: ItemView, m: dict, *, thumb: ThumbSource, media_src: str | None,
-                 track_src: str | None) -> dict:
+                 track_src: str | None, sheets: bool = True) -> dict:
+    """One item's view; `sheets` False (report.html) skips contact sheets, 12 frame grabs per video."""
     mode = item.subtitle_mode
     mode_label = m["mode_burn"] if mode == "burn" else " + ".join(
         m[f"mode_{part}"] for part in mode.split("+") if f"mode_{part}" in m) or m["mode_none"]
@@ -79,7 +96,7 @@ def item_context(item: ItemView, m: dict, *, thumb: ThumbSource, media_src: str 
         "duration_text": clock(item.duration) if item.duration > 0 else "",
         "mode_label": mode_label, "burn": item.kind == "video" and mode == "burn" and bool(item.subtitles),
         "files": [{"path": f.path, "size_text": human_size(f.size)} for f in item.files],
-        "poster_src": thumb(item, "poster"), "sheet_src": thumb(item, "sheet") if item.kind == "video" else None,
+        "poster_src": thumb(item, "poster"), "sheet_src": thumb(item, "sheet") if item.kind == "video" and sheets else None,
         "media_src": media_src, "track_src": track_src,
         "transcript_source": item.transcript_source,
         "transcript": [{"start": c.start_ms / 1000, "end": c.end_ms / 1000, "time": clock(c.start_ms / 1000),
@@ -98,7 +115,9 @@ def render_page(view: BundleView, *, mode: str, lang: str, thumb: ThumbSource,
                 reviewer: str = dec.ANONYMOUS, decisions: dict | None = None, token: str = "",
                 can_sign: bool = False) -> str:
     m = messages(lang)
-    items = [item_context(i, m, thumb=thumb, media_src=media_src(i), track_src=track_src(i)) for i in view.items]
+    # report.html is written by every build: posters only, so it costs the build ~1% (docs/benchmarks.md)
+    items = [item_context(i, m, thumb=thumb, media_src=media_src(i), track_src=track_src(i), sheets=mode != REPORT)
+             for i in view.items]
     cards = [{"id": c.id, "count": len(c.items), "fill_percent": c.fill_percent, "bar": min(100.0, max(c.fill_percent, 0.0)),
               "used_text": human_size(c.used_bytes), "usable_text": human_size(c.usable_bytes)} for c in view.cards]
     state = {
@@ -113,7 +132,7 @@ def render_page(view: BundleView, *, mode: str, lang: str, thumb: ThumbSource,
     }
     title = {SERVE: m["app_title"], EXPORT: m["export_title"], REPORT: m["report_title"]}[mode]
     return _environment().get_template("page.html.j2").render(
-        m=m, lang=lang, mode=mode, page_title=title, bundle=view.bundle, profile=view.profile, cards=cards,
+        m=Catalogue(m), lang=lang, mode=mode, page_title=title, bundle=view.bundle, profile=view.profile, cards=cards,
         left_out=view.left_out, items=items, css=asset("review.css"), js=asset("review.js"),
         reviewer_label=m["anonymous"] if reviewer == dec.ANONYMOUS else reviewer, can_sign=can_sign,
         state_json=script_json(state))

@@ -16,10 +16,13 @@ from infopack.review.thumbs import ThumbCache
 REPORT_HTML = "report.html"
 
 
-def write_report_html(folder: Path, *, lang: str = "ko") -> Path:
-    """Write folder/report.html from folder/report.json and the card folders."""
+def write_report_html(folder: Path, *, lang: str = "ko", thumb_dir: Path | None = None) -> Path:
+    """Write folder/report.html from folder/report.json and the card folders.
+
+    `thumb_dir` keeps thumbnails by file hash between builds (the build passes a folder of
+    its encode cache, never one inside OUT: nothing but report.html may appear there).
+    """
     folder = Path(folder)
     view = load_bundle(folder)
-    # No thumbnail cache: nothing but report.html may appear in the staging folder.
-    html = render_page(view, mode=REPORT, lang=lang, thumb=inline_thumbs(ThumbCache(None)))
+    html = render_page(view, mode=REPORT, lang=lang, thumb=inline_thumbs(ThumbCache(thumb_dir)))
     return write_page(folder / REPORT_HTML, html)
