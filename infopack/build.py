@@ -62,6 +62,7 @@ class CardResult:
     used_bytes: int
     usable_bytes: int
     files: int
+    scans: dict[str, list[dict]] = field(default_factory=dict)   # card path -> the self-scan's findings
 
 
 @dataclass
@@ -171,7 +172,8 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
                          reasons if exclude else None)     # without exclusions: the report as before
             shutil.rmtree(work)
             progress({"event": "report"})
-            write_report_html(staging, thumb_dir=store.root / "thumbs" if store else None)
+            write_report_html(staging, thumb_dir=store.root / "thumbs" if store else None,
+                              scans={(c.card_id, path): found for c in cards for path, found in c.scans.items()})
             publish(staging, out)
             progress({"event": "done", "cards": len(cards), "encoded": ctx.counts["encoded"],
                       "cached": ctx.counts["cached"], "seconds": round(time.monotonic() - started, 3)})
@@ -302,7 +304,7 @@ def assemble_card(staging: Path, bundle: Bundle, profile: Profile, card: CardTyp
         raise CheckFailed(bundle.manifest_path, f"{card_id}: {problems[0].path}: {problems[0].message}")
     fix_mtimes(card_dir)
     entries = entries_for(card_dir)
-    scan_card(card_dir, card_id, entries, scan_memo)
+    scans = scan_card(card_dir, card_id, entries, scan_memo)
     items = [{"id": r.item.id, "title": r.item.title, "kind": r.info.kind,
               "files": sorted(r.paths.values())} for r in results]
     manifest = card_manifest(bundle_id=bundle.id, bundle_title=bundle.title, bundle_version=bundle.version,
@@ -313,7 +315,8 @@ def assemble_card(staging: Path, bundle: Bundle, profile: Profile, card: CardTyp
         sign_manifest(manifest, key, bundle_id=bundle.id, bundle_version=bundle.version, card_id=card_id),
         encoding="utf-8")
     (staging / f"{card_id}.SHA256SUMS").write_bytes(sha256sums(entries))
-    return CardResult(card_id, [r.item.id for r in results], plan_card.used_bytes, card.usable_bytes, len(entries))
+    return CardResult(card_id, [r.item.id for r in results], plan_card.used_bytes, card.usable_bytes, len(entries),
+                      scans)
 
 
 @dataclass(frozen=True)
@@ -327,22 +330,31 @@ class ScanMemo:
 
 
 def scan_card(card_dir: Path, card_id: str, entries: list[FileEntry] | None = None,
-              memo: ScanMemo | None = None) -> None:
+              memo: ScanMemo | None = None) -> dict[str, list[dict]]:
     """The build checks its own output with the same scanner QA uses (skipping files the same
-    scanner already passed, when `memo` and their `entries` are given)."""
+    scanner already passed, when `memo` and their `entries` are given).
+
+    Returns each file's findings (warnings: an error fails the build) for report.html.
+    """
     from infopack.scan import scan_file
     known = {e.path: e for e in entries or []}
+    findings = {}
     for path in sorted(p for p in card_dir.rglob("*") if p.is_file()):
-        rel = path.relative_to(card_dir).as_posix()
-        entry = known.get(unicodedata.normalize("NFC", rel))
-        if memo and entry and memo.cache.scanned_clean(memo.token(entry)):
+        rel = unicodedata.normalize("NFC", path.relative_to(card_dir).as_posix())
+        entry = known.get(rel)
+        remembered = memo.cache.scan_findings(memo.token(entry)) if memo and entry else None
+        if remembered is not None:
+            findings[rel] = remembered
             continue
-        errors = [f for f in scan_file(str(path), display_path=rel) if f.level == ERROR]
+        found = scan_file(str(path), display_path=rel)
+        errors = [f for f in found if f.level == ERROR]
         if errors:
             raise CheckFailed(path, f"{card_id}/{rel}: identifying metadata remains after stripping: "
                                     f"{errors[0].check}: {errors[0].message}")
+        findings[rel] = [f.to_dict() for f in found]
         if memo and entry:
-            memo.cache.mark_scanned_clean(memo.token(entry))
+            memo.cache.store_scan_findings(memo.token(entry), findings[rel])
+    return findings
 
 
 def write_report(path: Path, bundle: Bundle, profile: Profile, results: list[ItemResult],

@@ -126,12 +126,21 @@ class Cache:
         _write_atomic(slot, json.dumps(data, sort_keys=True).encode("utf-8"), self.root / "tmp")
         return info
 
-    def scanned_clean(self, token: str) -> bool:
-        """Whether a card file (token: its sha256, card path and scanner identity) already scanned clean."""
-        return (self.root / "scanned" / token[:2] / token).exists()
+    def scan_findings(self, token: str) -> list[dict] | None:
+        """The findings (warnings only: it passed) of a card file that already scanned clean, or None.
 
-    def mark_scanned_clean(self, token: str) -> None:
-        _write_atomic(self.root / "scanned" / token[:2] / token, b"", self.root / "tmp")
+        token: its sha256, card path and scanner identity.
+        """
+        try:
+            data = (self.root / "scanned" / token[:2] / token).read_bytes()
+            findings = json.loads(data)
+        except (OSError, ValueError):
+            return None
+        return findings if isinstance(findings, list) else None
+
+    def store_scan_findings(self, token: str, findings: list[dict]) -> None:
+        data = json.dumps(findings, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        _write_atomic(self.root / "scanned" / token[:2] / token, data, self.root / "tmp")
 
     # -- encode entries ----------------------------------------------------------------
 

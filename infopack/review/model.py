@@ -227,10 +227,15 @@ def vtt_for(item: ItemView) -> str | None:
     return to_vtt(SubtitleDoc(cues=cues, source="", format="srt", encoding="utf-8"))
 
 
-def scan_item(item: ItemView) -> list[dict]:
-    """The metadata scan QA runs (`infopack scan`), for every file of the item."""
+def scan_item(item: ItemView, known: dict[tuple[str, str], list[dict]] | None = None) -> list[dict]:
+    """The metadata scan QA runs (`infopack scan`), for every file of the item.
+
+    `known` ((card, path) -> findings) are results the build already has for these bytes.
+    """
     return [f for card_file in item.files
-            for f in _scan(str(card_file.absolute), card_file.path, card_file.sha256)]
+            for f in (known[(card_file.card_id, card_file.path)] if known is not None
+                      and (card_file.card_id, card_file.path) in known
+                      else _scan(str(card_file.absolute), card_file.path, card_file.sha256))]
 
 
 @lru_cache(maxsize=4096)

@@ -84,7 +84,7 @@ def data_uri(png: bytes | None) -> str | None:
 
 
 def item_context(item: ItemView, m: dict, *, thumb: ThumbSource, media_src: str | None,
-                 track_src: str | None, sheets: bool = True) -> dict:
+                 track_src: str | None, sheets: bool = True, scans: dict | None = None) -> dict:
     """One item's view; `sheets` False (report.html) skips contact sheets, 12 frame grabs per video."""
     mode = item.subtitle_mode
     mode_label = m["mode_burn"] if mode == "burn" else " + ".join(
@@ -105,7 +105,7 @@ def item_context(item: ItemView, m: dict, *, thumb: ThumbSource, media_src: str 
                                      for text, term in c.segments]}
                        for c in item.transcript],
         "removed": item.removed, "fixes": subs.get("fixes", []), "warnings": subs.get("warnings", []),
-        "scan": scan_item(item),
+        "scan": scan_item(item, scans),
     }
 
 
@@ -113,10 +113,11 @@ def render_page(view: BundleView, *, mode: str, lang: str, thumb: ThumbSource,
                 media_src: Callable[[ItemView], str | None] = lambda item: None,
                 track_src: Callable[[ItemView], str | None] = lambda item: None,
                 reviewer: str = dec.ANONYMOUS, decisions: dict | None = None, token: str = "",
-                can_sign: bool = False) -> str:
+                can_sign: bool = False, scans: dict | None = None) -> str:
     m = messages(lang)
     # report.html is written by every build: posters only, so it costs the build ~1% (docs/benchmarks.md)
-    items = [item_context(i, m, thumb=thumb, media_src=media_src(i), track_src=track_src(i), sheets=mode != REPORT)
+    items = [item_context(i, m, thumb=thumb, media_src=media_src(i), track_src=track_src(i), sheets=mode != REPORT,
+                          scans=scans)
              for i in view.items]
     cards = [{"id": c.id, "count": len(c.items), "fill_percent": c.fill_percent, "bar": min(100.0, max(c.fill_percent, 0.0)),
               "used_text": human_size(c.used_bytes), "usable_text": human_size(c.usable_bytes)} for c in view.cards]
