@@ -37,7 +37,7 @@ from infopack.manifest import Bundle, Item, load_manifest
 from infopack.packing import CardPlan, PackItem, pack
 from infopack.probe import MediaInfo, probe
 from infopack.profiles import Profile, load_profile
-from infopack.seal import FileEntry, card_manifest, entries_for, fix_mtimes, sha256sums, sign_manifest
+from infopack.seal import FileEntry, card_manifest, entries_for, fix_mtimes, item_files, sha256sums, sign_manifest
 from infopack.fit import fit_budgets
 from infopack.progress import reporting
 from infopack.review.report import write_report_html
@@ -380,10 +380,7 @@ def check_approved(staging: Path, approved: dict[str, dict[str, str]]) -> None:
     """Every approved item must be, file for file, the bytes its reviewers approved."""
     built: dict[str, dict[str, str]] = {}
     for manifest_path in sorted(staging.glob("card-*.manifest.json")):
-        manifest = json.loads(manifest_path.read_bytes())
-        hashes = {f["path"]: f["sha256"] for f in manifest["files"]}
-        for entry in manifest["items"]:
-            built[entry["id"]] = {path: hashes[path] for path in entry["files"]}
+        built.update(item_files(json.loads(manifest_path.read_bytes())))
     for item_id, files in sorted(approved.items()):
         if item_id in built and built[item_id] != files:
             changed = sorted(set(built[item_id].items()) ^ set(files.items()))[0][0]

@@ -73,6 +73,12 @@ def card_manifest(*, bundle_id: str, bundle_title: str, bundle_version: int, car
     })
 
 
+def item_files(manifest: dict) -> dict[str, dict[str, str]]:
+    """Each item of a parsed card manifest: {card path: sha256} of its files."""
+    hashes = {f["path"]: f["sha256"] for f in manifest["files"]}
+    return {entry["id"]: {path: hashes[path] for path in entry["files"]} for entry in manifest["items"]}
+
+
 def sha256sums(files: list[FileEntry]) -> bytes:
     """`sha256sum -c` format; run from inside the card folder."""
     return "".join(f"{f.sha256}  {f.path}\n" for f in sorted(files, key=lambda f: f.path)).encode("utf-8")

@@ -5,7 +5,7 @@ non-revoked reviewer keys signed an approval of the card manifest that carries i
 naming the item (or naming no items: the whole card). Signatures are checked by
 `infopack.trust.check_signatures`, exactly as `verify --policy` checks them.
 
-An approval is of the bytes the reviewers watched: `approved_contents` gives each approved
+An approval is of the bytes the reviewers watched: `review_gate` also gives each approved
 item's files and hashes, and the build refuses an item whose new files differ (its
 source or subtitles changed since the review).
 """
@@ -15,17 +15,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from infopack.seal import item_files
 from infopack.trust import REVIEWER, check_signatures, load_policy
 
 
 def unapproved_items(out: Path, policy_path: Path, item_ids: list[str]) -> dict[str, str]:
     """item id -> reason, for every item in `item_ids` not approved as the policy requires."""
     return review_gate(out, policy_path, item_ids)[0]
-
-
-def approved_contents(out: Path, policy_path: Path, item_ids: list[str]) -> dict[str, dict[str, str]]:
-    """item id -> {card path: sha256} of what the reviewers approved, for every approved item."""
-    return review_gate(out, policy_path, item_ids)[1]
 
 
 def review_gate(out: Path, policy_path: Path,
@@ -44,9 +40,7 @@ def review_gate(out: Path, policy_path: Path,
         try:
             manifest = json.loads(data)
             card_items = [i["id"] for i in manifest["items"]]
-            hashes = {f["path"]: f["sha256"] for f in manifest["files"]}
-            for entry in manifest["items"]:
-                contents[entry["id"]] = {path: hashes[path] for path in entry["files"]}
+            contents.update(item_files(manifest))
         except (ValueError, KeyError, TypeError):
             continue
         on_card.update(card_items)

@@ -13,6 +13,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from infopack.checks import WARNING, Finding
@@ -33,9 +34,21 @@ class GlossaryEntry:
     confirmed: bool   # checked by a curator; only these are applied
 
 
-def load_glossary(glossary_file: str | os.PathLike | None = None) -> list[GlossaryEntry]:
-    """Entries from the shipped glossary or the given file, longest word first."""
+def load_glossary(glossary_file: str | os.PathLike | None = None) -> tuple[GlossaryEntry, ...]:
+    """Entries from the shipped glossary or the given file, longest word first.
+
+    Parsed once per version of the file (every cue of every item is linted against it).
+    """
     path = Path(glossary_file) if glossary_file else SHIPPED_GLOSSARY
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise InfopackError(path, f"cannot read the glossary: {exc.strerror or exc}") from None
+    return _parse_glossary(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _parse_glossary(path: Path, _mtime_ns: int, _size: int) -> tuple[GlossaryEntry, ...]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         entries = [GlossaryEntry(str(e["sk"]), str(e["nk"]), str(e.get("note", "")), e.get("confirmed") is True)
@@ -46,7 +59,7 @@ def load_glossary(glossary_file: str | os.PathLike | None = None) -> list[Glossa
         raise InfopackError(path, f"glossary is not valid UTF-8 TOML: {exc}") from None
     except (KeyError, TypeError, AttributeError):
         raise InfopackError(path, "every [[entry]] needs sk = \"...\" and nk = \"...\"") from None
-    return sorted((e for e in entries if e.sk), key=lambda e: len(e.sk), reverse=True)
+    return tuple(sorted((e for e in entries if e.sk), key=lambda e: len(e.sk), reverse=True))
 
 
 @dataclass(frozen=True)
