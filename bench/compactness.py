@@ -43,10 +43,10 @@ sys.path.insert(0, str(REPO))
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont  # noqa: E402
 
-from infopack.handlers import EncodeJob  # noqa: E402
-from infopack.handlers.video import VideoHandler  # noqa: E402
+from infopack.kinds.base import EncodeJob  # noqa: E402
+from infopack.kinds.video import VideoHandler  # noqa: E402
 from infopack.manifest import Item  # noqa: E402
-from infopack.probe import probe  # noqa: E402
+from infopack.kinds.probe import probe  # noqa: E402
 from infopack.profiles import load_profile  # noqa: E402
 
 WIDTH, HEIGHT, FPS = 854, 480, 25

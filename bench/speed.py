@@ -109,7 +109,7 @@ def _manifest(dest: Path, bundle_id: str, items: list[str]) -> Path:
 
 
 def make_key(dest: Path) -> Path:
-    from infopack.keys import keygen
+    from infopack.release.keys import keygen
     keygen(str(dest / "curator"), "curator", PASSPHRASE)
     return dest / "curator.key"
 
@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tiny: cold {tiny_cold.seconds:.1f} s, no-op {tiny_noop.seconds:.1f} s", flush=True)
 
         card = out / "card-01"
-        from infopack.seal import card_files
+        from infopack.release.seal import card_files
         rels = [p.relative_to(card).as_posix() for p in card_files(card)]
         card_bytes = sum((card / r).stat().st_size for r in rels)
         sha = [shutil.which("sha256sum") or "sha256sum", "--", *rels]

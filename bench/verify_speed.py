@@ -89,8 +89,8 @@ def make_card(card: Path, work: Path, total: int) -> list[Path]:
 
 
 def seal(card: Path, out: Path) -> tuple[Path, Path]:
-    from infopack.keys import keygen, load_signing_key
-    from infopack.seal import card_manifest, entries_for, sign_manifest
+    from infopack.release.keys import keygen, load_signing_key
+    from infopack.release.seal import card_manifest, entries_for, sign_manifest
     keys = out / "keys"
     keys.mkdir()
     keygen(str(keys / "bench"), "curator", None)

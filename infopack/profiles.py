@@ -57,7 +57,7 @@ class VideoSpec:
     options: dict = field(default_factory=dict)   # extra encoder options, e.g. {mbd = "rd"}
     tag: str = ""                  # codec tag (fourcc): hvc1 for HEVC in MP4, XVID for MPEG-4 in AVI
     hdr_tonemap: str = "hable"     # tone mapping for HDR (PQ/HLG) sources when zscale is available
-    # Size fitting (infopack.fit): the lowest video rate worth watching, in kb/s at the
+    # Size fitting (infopack.plan.fit): the lowest video rate worth watching, in kb/s at the
     # profile's max frame size (smaller frames get (pixels ratio)^0.75 of it). None: no floor.
     fit_floor_kbps: float | None = None
 
@@ -328,7 +328,7 @@ def estimate_bytes(profile: Profile, duration: float, kind: str, *, has_audio: b
                    video_bits: int | None = None) -> int:
     """An upper-side estimate of one output's size from the profile's rates.
 
-    Video: `video_bits` (a fitted rate, see infopack.fit), else the target bitrate, else the
+    Video: `video_bits` (a fitted rate, see infopack.plan.fit), else the target bitrate, else the
     maxrate cap (CRF output is usually well below it), plus the soundtrack; audio: the
     audio-only bitrate. 2% and a few KiB for the container.
     Images have no duration: use the image's pixels instead (see infopack.plan).

@@ -190,10 +190,13 @@ def generate(dest: Path, seconds: float = 6.0) -> None:
            "-metadata", "encoder=PlantedEncoder 9.1 (build 1234)",
            str(media / "clip01.mp4"))
 
-    # clip02: a market of moving colour fields, 720x480 @ 30 fps, Matroska with tags.
-    ffmpeg("-f", "lavfi", "-i", f"gradients=s=720x480:r=30:speed=0.03:n=5:seed=11:d={s}",
+    # clip02: a zoom into moving colour fields, 720x480 @ 30 fps, Matroska with tags. (ffmpeg 5.1's
+    # `gradients` source draws different frames on every run despite its seed: not used.) Bit-exact
+    # and one encoder thread, so the same sample every time and the encode cache keeps working.
+    ffmpeg("-f", "lavfi", "-i", f"mandelbrot=s=720x480:r=30:end_pts=200,trim=duration={s},format=yuv420p",
            "-f", "lavfi", "-i", f"sine=frequency=220:sample_rate=48000:duration={s}",
-           "-c:v", "libx264", "-preset", "veryfast", "-crf", "22", "-c:a", "aac",
+           "-c:v", "libx264", "-preset", "veryfast", "-crf", "22", "-threads", "1", "-c:a", "aac",
+           "-fflags", "+bitexact",
            "-metadata", "title=Market day raw", "-metadata", f"director={PLANTED_NAME}",
            "-metadata", "creation_time=2024-06-02T08:30:00Z",
            str(media / "clip02.mkv"))

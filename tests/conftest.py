@@ -38,7 +38,7 @@ def samples_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def keys_dir(tmp_path_factory) -> Path:
-    from infopack.keys import keygen
+    from infopack.release.keys import keygen
     dest = tmp_path_factory.mktemp("keys")
     keygen(str(dest / "curator"), "curator", PASSPHRASE)
     keygen(str(dest / "other"), "curator", PASSPHRASE)
@@ -47,7 +47,7 @@ def keys_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def curator_key(keys_dir):
-    from infopack.keys import load_signing_key
+    from infopack.release.keys import load_signing_key
     return load_signing_key(keys_dir / "curator.key", PASSPHRASE)
 
 

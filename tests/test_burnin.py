@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-import infopack.fonts
+import infopack.kinds.fonts
 import infopack.profiles
 from infopack.errors import InfopackError
 
@@ -83,7 +83,7 @@ subtitles = ["dark.ko.srt"]
 
 @pytest.fixture
 def signing_key(tmp_path):
-    from infopack.keys import keygen, load_signing_key
+    from infopack.release.keys import keygen, load_signing_key
     (tmp_path / "keys").mkdir()
     keygen(tmp_path / "keys" / "curator", "curator", None)
     return load_signing_key(tmp_path / "keys" / "curator.key", None)
@@ -107,7 +107,7 @@ def test_burned_in_hangul_is_readable_by_ocr_and_reproducible(burn_bundle, signi
     if reason:
         pytest.skip(reason)
     from infopack.build import build
-    from infopack.probe import ffprobe_json
+    from infopack.kinds.probe import ffprobe_json
 
     # ffmpeg's filter syntax gives `:` `,` `'` `[` meaning: the ASS lives under OUT, so use them.
     out1 = tmp_path / "out: 1,a'b [c];d"
@@ -119,7 +119,7 @@ def test_burned_in_hangul_is_readable_by_ocr_and_reproducible(burn_bundle, signi
     streams = ffprobe_json(videos[0]).get("streams", [])
     assert [s["codec_type"] for s in streams if s.get("codec_type") == "subtitle"] == []
     assert [s["codec_type"] for s in streams] == ["video"]
-    assert first.items[0].subtitles["burn_font"] == infopack.fonts.find_korean_font().family
+    assert first.items[0].subtitles["burn_font"] == infopack.kinds.fonts.find_korean_font().family
 
     seen = _normalise(_ocr_bottom_third(videos[0], 1.5, tmp_path))
     similarity = difflib.SequenceMatcher(None, seen.replace(" ", ""), LINE.replace(" ", "")).ratio()
@@ -138,7 +138,7 @@ def test_burned_in_hangul_is_readable_by_ocr_and_reproducible(burn_bundle, signi
 
 
 def test_missing_korean_font_stops_the_build_with_an_install_hint(burn_bundle, signing_key, tmp_path, monkeypatch):
-    monkeypatch.setattr(infopack.fonts, "_fontconfig_korean_fonts", lambda: [])
+    monkeypatch.setattr(infopack.kinds.fonts, "_fontconfig_korean_fonts", lambda: [])
     from infopack.build import build
     with pytest.raises(InfopackError) as err:
         build(burn_bundle, tmp_path / "out", signing_key, jobs=1)
@@ -148,31 +148,31 @@ def test_missing_korean_font_stops_the_build_with_an_install_hint(burn_bundle, s
 
 
 def test_missing_fontconfig_names_the_package_to_install(monkeypatch):
-    monkeypatch.setattr(infopack.fonts, "FC_LIST", "fc-list-not-installed-here")
+    monkeypatch.setattr(infopack.kinds.fonts, "FC_LIST", "fc-list-not-installed-here")
     with pytest.raises(InfopackError) as err:
-        infopack.fonts.find_korean_font()
+        infopack.kinds.fonts.find_korean_font()
     assert "no Korean font can be found" in err.value.line()
     assert "sudo apt-get install fontconfig" in err.value.line()
 
 
 def test_font_choice_prefers_nanum_gothic_regular_then_noto_cjk_kr(monkeypatch):
-    entry = infopack.fonts._FontEntry
+    entry = infopack.kinds.fonts._FontEntry
     fonts = [
         entry("/f/Other.ttf", ("Baekmuk Gulim",), ("Regular",)),
         entry("/f/NotoSansCJK-Regular.ttc", ("Noto Sans CJK JP", "Noto Sans CJK KR"), ("Regular",)),
         entry("/f/NanumGothicBold.ttf", ("NanumGothic", "나눔고딕"), ("Bold",)),
         entry("/f/NanumGothic.ttf", ("NanumGothic", "나눔고딕"), ("Regular",)),
     ]
-    monkeypatch.setattr(infopack.fonts, "_fontconfig_korean_fonts", lambda: list(fonts))
-    found = infopack.fonts.find_korean_font()
+    monkeypatch.setattr(infopack.kinds.fonts, "_fontconfig_korean_fonts", lambda: list(fonts))
+    found = infopack.kinds.fonts.find_korean_font()
     assert (found.family, found.file, found.fonts_dir) == ("NanumGothic", Path("/f/NanumGothic.ttf"), Path("/f"))
 
-    monkeypatch.setattr(infopack.fonts, "_fontconfig_korean_fonts", lambda: fonts[:2])
-    assert infopack.fonts.find_korean_font().family == "Noto Sans CJK KR"
-    monkeypatch.setattr(infopack.fonts, "_fontconfig_korean_fonts", lambda: fonts[:1])
-    assert infopack.fonts.find_korean_font().family == "Baekmuk Gulim"
+    monkeypatch.setattr(infopack.kinds.fonts, "_fontconfig_korean_fonts", lambda: fonts[:2])
+    assert infopack.kinds.fonts.find_korean_font().family == "Noto Sans CJK KR"
+    monkeypatch.setattr(infopack.kinds.fonts, "_fontconfig_korean_fonts", lambda: fonts[:1])
+    assert infopack.kinds.fonts.find_korean_font().family == "Baekmuk Gulim"
 
 
 def test_the_installed_korean_font_is_found():
-    found = infopack.fonts.find_korean_font()
+    found = infopack.kinds.fonts.find_korean_font()
     assert found.file.is_file() and found.file.parent == found.fonts_dir

@@ -99,7 +99,7 @@ def test_a_damaged_cache_entry_is_detected_and_rebuilt(demo_manifest, keys_dir, 
 
 def test_an_entry_without_meta_is_never_used(tmp_path):
     """A killed store leaves at most a folder under tmp/; a folder without meta.json is a miss."""
-    from infopack.cache import Cache
+    from infopack.build.cache import Cache
     store = Cache(tmp_path / "cache")
     source = tmp_path / "x.bin"
     source.write_bytes(b"abc" * 1000)
@@ -114,7 +114,7 @@ def test_an_entry_without_meta_is_never_used(tmp_path):
 
 
 def test_default_cache_location_follows_the_environment(tmp_path, monkeypatch):
-    from infopack.cache import default_cache_dir
+    from infopack.build.cache import default_cache_dir
     monkeypatch.setenv("INFOPACK_CACHE", str(tmp_path / "explicit"))
     assert default_cache_dir() == tmp_path / "explicit"
     monkeypatch.delenv("INFOPACK_CACHE")
@@ -174,8 +174,8 @@ def test_report_lists_excluded_items_with_their_reason(demo_manifest, curator_ke
 
 
 def test_build_cli_options_fit_and_content_sized_image(demo_manifest, keys_dir, tmp_path, run_cli):
-    from infopack.cards import load_card
-    from infopack.fatimage import content_image_size
+    from infopack.fat.catalog import load_card
+    from infopack.fat.image import content_image_size
     out = tmp_path / "out"
     result = run_cli("build", demo_manifest, "--out", out, "--key", keys_dir / "curator.key", "--fit", "--image",
                      "--image-size", "content", "--cache", tmp_path / "cache")

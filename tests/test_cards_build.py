@@ -22,7 +22,7 @@ def test_plan_shows_assignment_and_fill(run_cli, demo_manifest):
 @pytest.fixture
 def tiny_card(monkeypatch, tmp_path):
     """A measured card type too small for the whole sample bundle."""
-    from infopack import cards
+    from infopack.fat import catalog as cards
     folder = tmp_path / "cards"
     folder.mkdir()
     (folder / "tiny.toml").write_text('usable_bytes = 655360\ncluster_bytes = 4096\nfilesystem = "fat32"\n'

@@ -4,8 +4,15 @@
 import pytest
 from click.testing import CliRunner
 
-from infopack.cards import (FAT32_MIN_CLUSTERS, _detect_filesystem, CardType, card_names, load_card, measure_card)
-from infopack.cards_cli import cards
+from infopack.fat.catalog import (
+    FAT32_MIN_CLUSTERS,
+    _detect_filesystem,
+    CardType,
+    card_names,
+    load_card,
+    measure_card,
+)
+from infopack.cli.cards import cards
 from infopack.errors import InfopackError
 
 CLASSES = ["1GB", "2GB", "4GB", "8GB", "16GB", "32GB", "64GB", "128GB"]
@@ -65,7 +72,7 @@ class FakeStatvfs:
 
 
 def test_measured_card_round_trip(tmp_path, monkeypatch):
-    monkeypatch.setattr("infopack.cards.os.statvfs", lambda path: FakeStatvfs)
+    monkeypatch.setattr("infopack.fat.catalog.os.statvfs", lambda path: FakeStatvfs)
     path = measure_card(tmp_path, "batch-a", tmp_path / "types", filesystem="fat32")
     card = load_card("batch-a", measured_dir=str(tmp_path / "types"))
     assert path.name == "batch-a.toml"

@@ -4,8 +4,9 @@ import struct
 
 from hypothesis import given, settings, strategies as st
 
-from infopack.cards import (CardTally, CardType, card_cost, cluster_rounded_size, dir_entry_bytes)
-from infopack.fatimage import build_image, read_geometry
+from infopack.fat.cost import CardTally, card_cost, cluster_rounded_size, dir_entry_bytes
+from infopack.fat.catalog import CardType
+from infopack.fat.image import build_image, read_geometry
 
 CARD = CardType("test", 100_000_000, 4096, "fat32", 128_000_000)
 

@@ -4,7 +4,8 @@ import unicodedata
 
 import pytest
 
-from infopack.cards import CardType, check_card_paths, fat_name_problems
+from infopack.fat.catalog import CardType
+from infopack.fat.names import check_card_paths, fat_name_problems
 
 CARD = CardType("test", 100_000_000, 4096, "fat32", 128_000_000)
 FAT16 = CardType("test16", 100_000_000, 4096, "fat16", 128_000_000)

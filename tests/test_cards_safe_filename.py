@@ -4,7 +4,9 @@ import unicodedata
 
 from hypothesis import given, settings, strategies as st
 
-from infopack.cards import fat_name_problems, romanize_hangul, safe_filename, utf16_units
+from infopack.fat.names import fat_name_problems, safe_filename
+from infopack.fat.romanize import romanize_hangul
+from infopack.fat.cost import utf16_units
 
 
 def test_korean_title_is_kept_as_is():

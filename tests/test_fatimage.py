@@ -6,10 +6,17 @@ import subprocess
 
 import pytest
 
-from infopack.cards import CardType, load_card
+from infopack.fat.catalog import CardType, load_card
 from infopack.errors import InfopackError
-from infopack.fatimage import (build_image, extract_image, fsck_image, image_listing, image_size,
-                               read_geometry, read_image_files)
+from infopack.fat.image import (
+    build_image,
+    extract_image,
+    fsck_image,
+    image_listing,
+    image_size,
+    read_geometry,
+    read_image_files,
+)
 
 # 64 MB card with 512-byte clusters: enough clusters for a valid FAT32, fast to build.
 TEST_CARD = CardType("test64M", 60_000_000, 512, "fat32", 64_000_000)

@@ -15,16 +15,18 @@ import re
 import pytest
 
 from conftest import DEMO_MANIFEST
-from infopack.cards import card_cost, load_card
+from infopack.fat.cost import card_cost
+from infopack.fat.catalog import load_card
 from infopack.errors import CheckFailed, UsageError
-from infopack.fit import fit_budgets
-from infopack.handlers import EncodeJob, handler_for
-from infopack.handlers.subtitle import prepare_subtitles
-from infopack.handlers.video import target_size
-from infopack.layout import card_paths
+from infopack.plan.fit import fit_budgets
+from infopack.kinds.base import EncodeJob
+from infopack.kinds import handler_for
+from infopack.kinds.subtitle import prepare_subtitles
+from infopack.kinds.video import target_size
+from infopack.plan.layout import card_paths
 from infopack.manifest import load_manifest
-from infopack.packing import PackItem, pack
-from infopack.probe import probe
+from infopack.plan.packing import PackItem, pack
+from infopack.kinds.probe import probe
 from infopack.profiles import load_profile
 from infopack.scan import scan_file
 

@@ -8,9 +8,9 @@ import subprocess
 
 import pytest
 
-from infopack.cards import FAT32_MIN_CLUSTERS, load_card
+from infopack.fat.catalog import FAT32_MIN_CLUSTERS, load_card
 from infopack.errors import InfopackError
-from infopack.fatimage import build_image, content_image_size, image_size, read_geometry, read_image_files
+from infopack.fat.image import build_image, content_image_size, image_size, read_geometry, read_image_files
 
 FILES = {
     "영상/바다 이야기 1화.mp4": os.urandom(300_000),

@@ -13,7 +13,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from infopack import keys, minisign
+from infopack.release import keys
+from infopack.release import minisign
 from infopack.errors import InfopackError, UsageError
 
 PASSPHRASE = "correct horse battery staple"

@@ -9,9 +9,9 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from infopack import keys
+from infopack.release import keys
 from infopack.errors import InfopackError
-from infopack.keys_cli import key, keygen
+from infopack.cli.keys import key, keygen
 
 PASSPHRASE = "correct horse battery staple"
 

@@ -12,9 +12,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings, strategies as st
 
-from infopack import minisign
+from infopack.release import minisign
 from infopack.errors import InfopackError
-from infopack.minisign import PublicKey, SignatureError
+from infopack.release.minisign import PublicKey, SignatureError
 
 MINISIGN = shutil.which("minisign")
 needs_minisign = pytest.mark.skipif(MINISIGN is None, reason="minisign is not installed")

@@ -5,9 +5,10 @@ import random
 import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from infopack.cards import CardType, card_cost, load_card
+from infopack.fat.catalog import CardType, load_card
+from infopack.fat.cost import card_cost
 from infopack.errors import UsageError
-from infopack.packing import PackItem, first_fit, pack
+from infopack.plan.packing import PackItem, first_fit, pack
 
 SMALL = CardType("small", 200 * 4096, 4096, "fat32", 1_000_000)
 

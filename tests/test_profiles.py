@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from infopack.errors import CheckFailed, UsageError
-from infopack.handlers import EncodeJob, handler_for
+from infopack.kinds.base import EncodeJob
+from infopack.kinds import handler_for
 from infopack.manifest import Item
-from infopack.probe import probe
-from infopack.profiles import (add_profile_dir, estimate_bytes, load_profile, profile_ids, profile_text,
-                               _extra_dirs)
+from infopack.kinds.probe import probe
+from infopack.profiles import add_profile_dir, estimate_bytes, load_profile, profile_ids, profile_text, _extra_dirs
 
 BUILT_IN = ["audio-mp3-music", "audio-mp3-speech", "legacy-avi", "modern-hevc", "notel-480p", "phone-720p"]
 
@@ -234,7 +234,7 @@ def test_a_curator_profile_replaces_a_built_in_one(custom_dir):
 
 def test_profiles_cli_lists_and_shows(monkeypatch):
     from click.testing import CliRunner
-    from infopack.profiles_cli import profiles
+    from infopack.cli.profiles import profiles
     result = CliRunner().invoke(profiles, [], catch_exceptions=False)
     assert result.exit_code == 0
     assert [line.split()[0] for line in result.output.splitlines()] == BUILT_IN

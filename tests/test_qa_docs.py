@@ -7,11 +7,11 @@ import tomllib
 from pathlib import Path
 
 from infopack.subtitles.scrub import CHECK_NAMES
-from infopack.verify import QA_CHECKS, qa_checks_table
+from infopack.qa.verify import QA_CHECKS, qa_checks_table
 
 REPO = Path(__file__).resolve().parent.parent
 # The modules whose findings verify reports (verify, trust, the scanner, the subtitle scan).
-SOURCES = ["infopack/verify.py", "infopack/trust.py", "infopack/scan.py", "infopack/subtitles/scrub.py"]
+SOURCES = ["infopack/qa/verify.py", "infopack/release/trust.py", "infopack/scan/__init__.py", "infopack/subtitles/scrub.py"]
 
 
 def names_in_code() -> set[str]:

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from infopack.cards import CardType
+from infopack.fat.catalog import CardType
 
 TEST_CARD = CardType("test64M", 60_000_000, 512, "fat32", 64_000_000)
 pytestmark = pytest.mark.skipif(shutil.which("mcopy") is None, reason="mtools not installed")
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(shutil.which("mcopy") is None, reason="mtools no
 
 def out_with_image(built, tmp_path, card_dir=None):
     """A build folder with the off-card files and card-01.img, but no card-01 folder."""
-    from infopack.fatimage import build_image
+    from infopack.fat.image import build_image
     out = tmp_path / "out"
     out.mkdir()
     for path in built.glob("card-01.*"):

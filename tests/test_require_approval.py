@@ -15,7 +15,7 @@ ALL_ITEMS = {"clip-01", "clip-02", "clip-03", "song-01", "photo-01"}
 
 @pytest.fixture(scope="module")
 def reviewer(tmp_path_factory) -> Path:
-    from infopack.keys import keygen
+    from infopack.release.keys import keygen
     dest = tmp_path_factory.mktemp("approval-keys")
     keygen(str(dest / "ana"), "reviewer", PASSPHRASE)
     return dest

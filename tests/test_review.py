@@ -17,7 +17,7 @@ ALL_ITEMS = ["clip-01", "clip-02", "clip-03", "song-01", "photo-01"]
 
 @pytest.fixture(scope="module")
 def reviewers(tmp_path_factory) -> Path:
-    from infopack.keys import keygen
+    from infopack.release.keys import keygen
     dest = tmp_path_factory.mktemp("review-keys")
     for name in ("ana", "bora", "gone"):
         keygen(str(dest / name), "reviewer", PASSPHRASE)
@@ -25,7 +25,7 @@ def reviewers(tmp_path_factory) -> Path:
 
 
 def key_id(pub: Path) -> str:
-    from infopack.keys import load_public_key
+    from infopack.release.keys import load_public_key
     return load_public_key(pub).key_id_hex
 
 
@@ -49,7 +49,7 @@ def decide(out: Path, reviewer: str, **choices: str) -> None:
 
 def test_gate_lists_exactly_the_items_the_required_reviewers_did_not_approve(run_cli, built_copy, keys_dir,
                                                                              reviewers, tmp_path):
-    from infopack.review.gate import unapproved_items
+    from infopack.release.gate import unapproved_items
     one = policy(tmp_path, keys_dir, reviewers, 1)
     assert set(unapproved_items(built_copy, one, ALL_ITEMS)) == set(ALL_ITEMS)
 
@@ -72,7 +72,7 @@ def test_gate_lists_exactly_the_items_the_required_reviewers_did_not_approve(run
 
 
 def test_gate_with_a_policy_needing_no_reviewer_holds_nothing_back(built_copy, keys_dir, reviewers, tmp_path):
-    from infopack.review.gate import unapproved_items
+    from infopack.release.gate import unapproved_items
     assert unapproved_items(built_copy, policy(tmp_path, keys_dir, reviewers, 0), ALL_ITEMS) == {}
 
 

@@ -28,7 +28,7 @@ URL_LINE = re.compile(r"^(http://127\.0\.0\.1:(\d+))/\?token=(\S+)$")
 
 @pytest.fixture
 def reviewer_key(tmp_path) -> Path:
-    from infopack.keys import keygen
+    from infopack.release.keys import keygen
     key, _ = keygen(str(tmp_path / "keys-reviewer"), "reviewer", PASSPHRASE)
     return key
 
@@ -102,7 +102,7 @@ def test_card_files_are_served_with_byte_ranges(server, built_copy):
 def test_reviewer_plays_decides_reloads_and_signs_off_in_chromium(server, built_copy, reviewer_key, keys_dir,
                                                                   tmp_path):
     from playwright.sync_api import expect, sync_playwright
-    from infopack.review.gate import unapproved_items
+    from infopack.release.gate import unapproved_items
     base, token, port = server
     requests: list[str] = []
     with sync_playwright() as p:
@@ -149,7 +149,7 @@ def test_reviewer_plays_decides_reloads_and_signs_off_in_chromium(server, built_
         finally:
             browser.close()
 
-    from infopack.keys import load_public_key
+    from infopack.release.keys import load_public_key
     key_id = load_public_key(reviewer_key.with_suffix(".pub")).key_id_hex
     saved = json.loads((built_copy / "reviews" / f"{key_id}.json").read_text(encoding="utf-8"))
     assert saved["decisions"] == {"clip-01": {"decision": "approve", "comment": ""},
@@ -217,7 +217,7 @@ def test_exported_page_works_from_a_file_and_its_download_imports(run_cli, built
     assert all(u.startswith(("file://", "data:", "blob:")) for u in requests), requests
     result = run_cli("review", "import", built_copy, downloaded)
     assert result.exit_code == 0, result.output
-    from infopack.keys import load_public_key
+    from infopack.release.keys import load_public_key
     saved = json.loads((built_copy / "reviews" / f"{load_public_key(reviewer_key.with_suffix('.pub')).key_id_hex}.json")
                        .read_text(encoding="utf-8"))
     assert saved["decisions"] == {"photo-01": {"decision": "approve", "comment": ""},

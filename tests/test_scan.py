@@ -14,8 +14,7 @@ import pytest
 from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 
 from infopack.checks import ERROR, WARNING
-from infopack.scan import (ALLOWED_TAGS, classify_tag, count_files, probe_findings, scan_file,
-                           scan_paths)
+from infopack.scan import ALLOWED_TAGS, classify_tag, count_files, probe_findings, scan_file, scan_paths
 
 pytestmark = pytest.mark.skipif(not (shutil.which("ffmpeg") and shutil.which("ffprobe")),
                                 reason="ffmpeg/ffprobe not installed")

@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 from PIL import Image
 
-from infopack.scan_cli import scan
+from infopack.cli.scan import scan
 
 
 def make_images(folder, *, dirty: bool):

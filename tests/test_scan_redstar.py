@@ -8,10 +8,9 @@ import subprocess
 
 import pytest
 
-from infopack import scan
+import infopack.scan as scan
 from infopack.checks import ERROR, WARNING
-from infopack.scan import (REDSTAR_DES_KEY, _des_ecb, find_redstar_trailer,
-                           make_redstar_trailer, scan_file)
+from infopack.scan import REDSTAR_DES_KEY, _des_ecb, find_redstar_trailer, make_redstar_trailer, scan_file
 
 # ERNW's published sample (redstar-tools, watermarked/README.md): this ciphertext
 # decrypts to "WM8295FF513293A" under the fixed key.

@@ -9,10 +9,21 @@ import subprocess
 
 import pytest
 
-from infopack import scan
+import infopack.scan as scan
 from infopack.checks import WARNING
-from infopack.scan import (KINDS, bare_container, fixed_start, parallel_map, probe, probe_findings, raw_findings,
-                           raw_searcher, scan_data, scan_file, scan_paths)
+from infopack.scan import (
+    KINDS,
+    bare_container,
+    fixed_start,
+    parallel_map,
+    probe,
+    probe_findings,
+    raw_findings,
+    raw_searcher,
+    scan_data,
+    scan_file,
+    scan_paths,
+)
 
 TRACES = [b"x264 - core 164 r3095 baee400", b"x265 (build 199) - 3.5", b"\x00Lavf59.27.100\x00",
           b"LAME3.100", b"HandBrake 1.6.1", b"mkvmerge v70.0.0", b"libebml v1.4.4", b"GPAC version 2.2",

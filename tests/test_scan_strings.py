@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from infopack import scan
+import infopack.scan as scan
 from infopack.checks import ERROR, INFO, WARNING
 from infopack.errors import InfopackError
 from infopack.scan import KINDS, OTHER, raw_findings, scan_data

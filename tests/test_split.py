@@ -11,15 +11,17 @@ import subprocess
 
 import pytest
 
-from infopack.cards import check_card_paths, load_card
+from infopack.fat.names import check_card_paths
+from infopack.fat.catalog import load_card
 from infopack.checks import ERROR
 from infopack.errors import CheckFailed
-from infopack.handlers import EncodeJob, handler_for
-from infopack.handlers.subtitle import prepare_subtitles
-from infopack.handlers.video import target_size
-from infopack.layout import card_paths
+from infopack.kinds.base import EncodeJob
+from infopack.kinds import handler_for
+from infopack.kinds.subtitle import prepare_subtitles
+from infopack.kinds.video import target_size
+from infopack.plan.layout import card_paths
 from infopack.manifest import Item
-from infopack.probe import probe
+from infopack.kinds.probe import probe
 from infopack.profiles import _extra_dirs, add_profile_dir, load_profile, profile_text
 from infopack.scan import scan_file
 

@@ -4,7 +4,7 @@ from click.testing import CliRunner
 
 from infopack.errors import InfopackError
 from infopack.subtitles import read_subtitles
-from infopack.subtitles.cli import parse_fps, parse_shift, subs
+from infopack.cli.subs import parse_fps, parse_shift, subs
 
 SRT = ("1\n00:00:01.5 --> 00:00:03,000\n번역: 김철수\n\n"
        "2\n00:00:04,000 --> 00:00:06,000\n아이스크림을 먹자 www.evil.com\n\n"

@@ -2,8 +2,7 @@
 
 import pytest
 
-from infopack.subtitles import (Cue, SubtitleDoc, encode_text, read_subtitles, to_ass, to_sami, to_srt,
-                                to_vtt)
+from infopack.subtitles import Cue, SubtitleDoc, encode_text, read_subtitles, to_ass, to_sami, to_srt, to_vtt
 
 SRT = ("1\n00:00:01,000 --> 00:00:02,500\n안녕 & <반가워>\n둘째 줄\n\n"
        "2\n00:00:02,500 --> 00:00:04,000\n- 이어서\n- 바로\n\n"

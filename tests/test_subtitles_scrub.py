@@ -3,8 +3,7 @@
 import pytest
 
 from infopack.checks import ERROR
-from infopack.subtitles import (clean, read_subtitles, scan_subtitle_file, scrub, to_ass, to_sami, to_srt,
-                                to_vtt)
+from infopack.subtitles import clean, read_subtitles, scan_subtitle_file, scrub, to_ass, to_sami, to_srt, to_vtt
 
 PLANTED = ["김철수", "chulsoo", "kimsubs", "HorribleSubs", "evil-subs.com", "kim@example.com",
            "C:/Users", "cafe.naver.com", "OpenSubtitles", "Aegisub", "Ripper", "Syncer"]

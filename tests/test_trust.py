@@ -23,7 +23,7 @@ needs_minisign = pytest.mark.skipif(shutil.which("minisign") is None, reason="mi
 
 @pytest.fixture(scope="module")
 def reviewer_dir(tmp_path_factory) -> Path:
-    from infopack.keys import keygen
+    from infopack.release.keys import keygen
     dest = tmp_path_factory.mktemp("reviewers")
     keygen(str(dest / "reviewer"), "reviewer", PASSPHRASE)
     keygen(str(dest / "second"), "reviewer", PASSPHRASE)
@@ -56,8 +56,8 @@ def verify_policy(run_cli, target, policy, *extra):
 # --------------------------------------------------------------------------- policy file
 
 def test_policy_accepts_key_lines_and_paths_relative_to_the_policy(tmp_path, keys_dir, reviewer_dir):
-    from infopack.keys import load_public_key
-    from infopack.trust import load_policy
+    from infopack.release.keys import load_public_key
+    from infopack.release.trust import load_policy
     shutil.copy(keys_dir / "curator.pub", tmp_path / "curator.pub")
     line = load_public_key(reviewer_dir / "reviewer.pub").base64_line()
     policy = load_policy(write_policy(tmp_path / "p.toml", f"""
@@ -100,8 +100,8 @@ def test_pubkey_and_policy_together_is_a_usage_error(run_cli, built, keys_dir, r
 
 def test_approve_writes_one_signature_per_signer_with_items_and_note(run_cli, built_copy, keys_dir,
                                                                      reviewer_dir, tmp_path):
-    from infopack.keys import load_public_key
-    from infopack.minisign import parse_signature
+    from infopack.release.keys import load_public_key
+    from infopack.release.minisign import parse_signature
     result = run_cli("approve", built_copy, "--key", reviewer_dir / "reviewer.key",
                      "--note", "봤음\nline two\x07 " + "x" * 500)
     assert result.exit_code == 0, result.output
@@ -149,7 +149,7 @@ def test_approve_with_a_wrong_passphrase_is_one_line(run_cli, built_copy, review
 
 
 def test_note_is_sanitised_to_one_short_line():
-    from infopack.trust import MAX_NOTE_CHARS, sanitise_note
+    from infopack.release.trust import MAX_NOTE_CHARS, sanitise_note
     assert sanitise_note("a\r\nb\tc\u2028d  e") == "a b c d e"
     assert len(sanitise_note("가" * 1000)) == MAX_NOTE_CHARS
     assert sanitise_note("\u1100\u1161") == "가"                    # NFC
@@ -174,7 +174,7 @@ def test_minisign_accepts_every_signature_infopack_writes(run_cli, built_copy, k
 
 @needs_minisign
 def test_a_minisign_made_reviewer_signature_counts_under_the_policy(run_cli, built_copy, keys_dir, tmp_path):
-    from infopack.keys import load_public_key
+    from infopack.release.keys import load_public_key
     subprocess.run(["minisign", "-G", "-W", "-p", str(tmp_path / "ms.pub"), "-s", str(tmp_path / "ms.key")],
                    check=True, capture_output=True, timeout=30)
     key_id = load_public_key(tmp_path / "ms.pub").key_id_hex
@@ -202,7 +202,7 @@ threshold = 0
 
 @needs_minisign
 def test_infopack_reads_a_legacy_minisign_signature_too(run_cli, built_copy, keys_dir, tmp_path):
-    from infopack.keys import load_public_key
+    from infopack.release.keys import load_public_key
     subprocess.run(["minisign", "-G", "-W", "-p", str(tmp_path / "ms.pub"), "-s", str(tmp_path / "ms.key")],
                    check=True, capture_output=True, timeout=30)
     key_id = load_public_key(tmp_path / "ms.pub").key_id_hex
@@ -223,7 +223,7 @@ keys = ["ms.pub"]
 
 def secret_forms(key_file: Path, passphrase: str) -> dict[str, bytes]:
     from cryptography.hazmat.primitives import serialization
-    from infopack.keys import load_signing_key
+    from infopack.release.keys import load_signing_key
     key = load_signing_key(key_file, passphrase)
     raw = key.private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                                     serialization.NoEncryption())
@@ -310,7 +310,7 @@ def test_clean_card_checks_the_signature_first(run_cli, built_copy, keys_dir):
 # --------------------------------------------------------------------------- QA checks
 
 def resign(out: Path, key, change) -> None:
-    from infopack.seal import canonical_json, entries_for, sign_manifest
+    from infopack.release.seal import canonical_json, entries_for, sign_manifest
     path = out / "card-01.manifest.json"
     manifest = json.loads(path.read_bytes())
     change(manifest)
@@ -365,8 +365,8 @@ def test_table_output_names_checks(run_cli, built_copy, keys_dir):
 @pytest.mark.skipif(shutil.which("mkfs.fat") is None or shutil.which("mcopy") is None,
                     reason="dosfstools/mtools not installed")
 def test_a_fat_image_of_the_card_verifies(run_cli, built, keys_dir, tmp_path):
-    from infopack.cards import CardType
-    from infopack.fatimage import build_image
+    from infopack.fat.catalog import CardType
+    from infopack.fat.image import build_image
     image = build_image(built / "card-01", tmp_path / "card-01.img",
                         CardType("test64M", 60_000_000, 512, "fat32", 64_000_000))
     result = run_cli("verify", image, "--manifest", built / "card-01.manifest.json",

@@ -118,8 +118,8 @@ def add_folder(out):
 
 def resign(out: Path, card_id: str, change, *, key=None, as_card: str | None = None) -> Path:
     """Rewrite a card's manifest (canonical bytes) and sign it again with the curator key."""
-    from infopack.keys import load_signing_key
-    from infopack.seal import canonical_json, sign_manifest
+    from infopack.release.keys import load_signing_key
+    from infopack.release.seal import canonical_json, sign_manifest
     key = key or load_signing_key(KEYS["dir"] / "curator.key", PASSPHRASE)
     manifest = json.loads((out / f"{card_id}.manifest.json").read_bytes())
     change(manifest)
@@ -252,7 +252,7 @@ def test_a_card_checked_against_another_cards_manifest_says_so(run_cli, built_co
 
 def test_a_signature_comment_naming_another_card_is_refused(run_cli, built_copy, keys_dir, curator_key):
     """The manifest and the signed comment must agree on bundle, version and card."""
-    from infopack.minisign import sign
+    from infopack.release.minisign import sign
     manifest = built_copy / "card-01.manifest.json"
     (built_copy / "card-01.manifest.json.minisig").write_text(sign(
         manifest.read_bytes(), curator_key.private, curator_key.key_id,
@@ -273,7 +273,7 @@ def test_card_overflow_is_caught(run_cli, built_copy, keys_dir):
 @pytest.fixture(scope="module")
 def signers(tmp_path_factory):
     """Reviewer keys: one trusted, one that will be revoked, one nobody listed."""
-    from infopack.keys import keygen
+    from infopack.release.keys import keygen
     dest = tmp_path_factory.mktemp("reviewer-keys")
     keygen(str(dest / "reviewer"), "reviewer", PASSPHRASE)
     keygen(str(dest / "revoked"), "reviewer", PASSPHRASE)
@@ -288,7 +288,7 @@ def write_policy(path: Path, keys_dir: Path, signers: Path, *, reviewer_threshol
              "[roles.reviewer]", f"threshold = {reviewer_threshold}",
              "keys = [" + ", ".join(f'"{p}"' for p in reviewers) + "]"]
     if revoked:
-        from infopack.keys import load_public_key
+        from infopack.release.keys import load_public_key
         lines.insert(0, f'revoked = ["{load_public_key(signers / "revoked.pub").key_id_hex}"]')
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -323,7 +323,7 @@ def test_signature_by_an_unknown_key_fails(run_cli, built_copy, keys_dir, signer
 
 
 def test_build_signature_by_an_unknown_key_fails(run_cli, built_copy, keys_dir, signers, tmp_path):
-    from infopack.keys import load_signing_key
+    from infopack.release.keys import load_signing_key
     approve(run_cli, built_copy, signers / "reviewer.key")
     resign(built_copy, "card-01", lambda m: None, key=load_signing_key(keys_dir / "other.key", PASSPHRASE))
     code, found = policy_checks(run_cli, built_copy, write_policy(tmp_path / "p.toml", keys_dir, signers))
@@ -331,7 +331,7 @@ def test_build_signature_by_an_unknown_key_fails(run_cli, built_copy, keys_dir, 
 
 
 def test_build_signature_by_a_reviewer_key_is_the_wrong_role(run_cli, built_copy, keys_dir, signers, tmp_path):
-    from infopack.keys import load_signing_key
+    from infopack.release.keys import load_signing_key
     reviewer = load_signing_key(signers / "reviewer.key", PASSPHRASE)
     approve(run_cli, built_copy, signers / "reviewer.key")
     resign(built_copy, "card-01", lambda m: None, key=reviewer)
@@ -341,7 +341,7 @@ def test_build_signature_by_a_reviewer_key_is_the_wrong_role(run_cli, built_copy
 
 def test_approval_by_the_curator_key_is_the_wrong_role(run_cli, built_copy, keys_dir, signers, tmp_path,
                                                        curator_key):
-    from infopack.trust import approve_manifest
+    from infopack.release.trust import approve_manifest
     approve(run_cli, built_copy, signers / "reviewer.key")
     approve_manifest(built_copy / "card-01.manifest.json", curator_key, items=None)
     code, found = policy_checks(run_cli, built_copy, write_policy(tmp_path / "p.toml", keys_dir, signers))

@@ -28,7 +28,7 @@ def build_demo(work: Path) -> Path:
     from conftest import DEMO_MANIFEST
     from samples.generate import generate
     from infopack.build import build
-    from infopack.keys import keygen, load_signing_key
+    from infopack.release.keys import keygen, load_signing_key
     samples = work / "samples"
     samples.mkdir()
     generate(samples, seconds=4.0)

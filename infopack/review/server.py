@@ -49,7 +49,7 @@ class ReviewApp:
     view: BundleView
     lang: str
     reviewer: str
-    signing_key: object | None = None           # infopack.keys.SigningKey, when the reviewer gave one
+    signing_key: object | None = None           # infopack.release.keys.SigningKey, when the reviewer gave one
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     thumbs: ThumbCache | None = None
     files: dict = field(default_factory=dict)

@@ -1,0 +1,171 @@
+"""`infopack verify`, `infopack approve` and `infopack clean-card`: a thin layer over
+`infopack.qa.verify` and `infopack.release.trust`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from infopack.errors import CheckFailed, UsageError
+
+
+def _trust(pubkey: Path | None, policy: Path | None):
+    from infopack.release.keys import load_public_key
+    from infopack.release.trust import load_policy
+    if pubkey and policy:
+        raise UsageError(None, "give --pubkey (curator signature only) or --policy, not both")
+    if policy:
+        return load_policy(policy)
+    if pubkey:
+        return load_public_key(pubkey)
+    raise UsageError(None, "give --pubkey CURATOR.pub or --policy POLICY.toml")
+
+
+@click.command("verify")
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option("--pubkey", type=click.Path(path_type=Path), help="Curator's public key (minisign format); "
+              "checks the curator's build signature only.")
+@click.option("--policy", type=click.Path(path_type=Path), help="Trust policy (TOML): keys per role, "
+              "thresholds, revoked keys; checks reviewer approvals too.")
+@click.option("--manifest", type=click.Path(path_type=Path),
+              help="Manifest of the card, when TARGET is a card folder or a FAT image (.img).")
+@click.option("--expect-bundle", metavar="ID", help="Refuse a manifest of any other bundle.")
+@click.option("--min-version", type=int, metavar="N", help="Refuse a bundle version older than N.")
+@click.option("--deep", is_flag=True, help="Also decode every media file in full and parse every subtitle.")
+@click.option("--hash-only", is_flag=True, help="Skip the metadata scan (signatures, names, sizes, "
+              "hashes and Red Star trailers are still checked).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
+def verify(target: Path, pubkey: Path | None, policy: Path | None, manifest: Path | None,
+           expect_bundle: str | None, min_version: int | None, deep: bool, hash_only: bool,
+           as_json: bool) -> None:
+    """Verify the cards of a build folder, or one card (folder or FAT image) against its manifest.
+
+    Exit 0: all checks passed; 1: a check failed; 2: usage or input error.
+    """
+    from infopack.qa.verify import VerifyOptions, summary_level, verify_out, verify_target
+
+    trust = _trust(pubkey, policy)
+    if not target.exists():
+        raise UsageError(target, "no such file or folder")
+    options = VerifyOptions(expect_bundle=expect_bundle, min_version=min_version, scan=not hash_only, deep=deep)
+    if manifest:
+        if not manifest.is_file():
+            raise UsageError(manifest, "no such manifest file")
+        reports = [verify_target(target, manifest, trust, options)]
+    elif target.is_file():
+        raise UsageError(target, "a card image needs --manifest CARD.manifest.json")
+    else:
+        reports = verify_out(target, trust, options)
+    if as_json:
+        click.echo(json.dumps({"ok": all(r.ok for r in reports), "cards": [r.to_dict() for r in reports]},
+                              ensure_ascii=False, indent=2))
+    else:
+        _print_reports(reports)
+    sys.exit(summary_level(reports))
+
+
+def _print_reports(reports) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+    console = Console(highlight=False, soft_wrap=True)
+    for report in reports:
+        status = "[green]OK[/green]" if report.ok else "[red]FAILED[/red]"
+        what = "FAT image, " if report.image else ""
+        console.print(f"{escape(report.card_id)}: {status} - {what}{report.files} files, "
+                      f"{report.bytes:,} bytes checked"
+                      + (f", signed by key {escape(report.signer)}" if report.signer else ""))
+        if report.findings:
+            table = Table("check", "level", "file", "message", show_lines=False)
+            for f in report.findings:
+                table.add_row(f.check, f.level, escape(f.path), escape(f.message))
+            console.print(table)
+
+
+@click.command("approve")
+@click.argument("out", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--key", "key_path", required=True, type=click.Path(path_type=Path), help="Reviewer's private key.")
+@click.option("--items", metavar="ID,ID", help="Approve only these items (default: every item).")
+@click.option("--note", default="", help="One line recorded in the signed comment (shortened to 200 characters).")
+@click.option("--pubkey", type=click.Path(path_type=Path),
+              help="Curator's public key: verify every card before approving it.")
+def approve(out: Path, key_path: Path, items: str | None, note: str, pubkey: Path | None) -> None:
+    """Sign every card manifest in OUT as a reviewer (card-NN.manifest.json.<KEYID>.minisig)."""
+    from infopack.release.keys import (
+        ensure_not_under,
+        is_encrypted,
+        load_signing_key,
+        passphrase_from_env_or_prompt,
+    )
+    from infopack.release.trust import approve_manifest, manifest_item_ids
+
+    manifests = sorted(out.glob("card-*.manifest.json"))
+    if not manifests:
+        raise UsageError(out, "no card manifests here (expected card-NN.manifest.json); is this a build folder?")
+    wanted = None
+    if items is not None:
+        wanted = [i.strip() for i in items.split(",") if i.strip()]
+        known = {i for m in manifests for i in manifest_item_ids(m)}
+        unknown = [i for i in wanted if i not in known]
+        if not wanted or unknown:
+            raise UsageError(out, f"unknown item(s) {', '.join(unknown) or '(none given)'}; "
+                             f"items here: {', '.join(sorted(known))}")
+    if pubkey:
+        from infopack.release.keys import load_public_key
+        from infopack.qa.verify import VerifyOptions, verify_out
+        failed = [r for r in verify_out(out, load_public_key(pubkey), VerifyOptions()) if not r.ok]
+        if failed:
+            first = next(f for f in failed[0].findings if f.level == "error")
+            raise CheckFailed(out, f"{failed[0].card_id} does not verify ({first.check}: {first.path}: "
+                              f"{first.message}); nothing was approved")
+    ensure_not_under(key_path, out)
+    passphrase = passphrase_from_env_or_prompt(confirm=False) if is_encrypted(key_path) else None
+    key = load_signing_key(key_path, passphrase, warn=lambda msg: click.echo(f"infopack: warning: {msg}", err=True))
+    if key.role == "curator":
+        raise UsageError(key_path, "a curator key cannot approve; use the reviewer's key")
+    approved = 0
+    for manifest in manifests:
+        done = approve_manifest(manifest, key, items=wanted, note=note)
+        if done is None:
+            click.echo(f"{manifest.name}: none of the items is on this card; not approved")
+            continue
+        approved += 1
+        click.echo(f"{done.card_id}: approved {', '.join(done.items)} -> {done.path.name}")
+    click.echo(f"{approved} card(s) approved with {key.role} key {key.public.key_id_hex}")
+
+
+@click.command("clean-card")
+@click.argument("card_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--manifest", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--pubkey", type=click.Path(path_type=Path), help="Curator's public key.")
+@click.option("--policy", type=click.Path(path_type=Path), help="Trust policy instead of --pubkey.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
+def clean_card(card_dir: Path, manifest: Path, pubkey: Path | None, policy: Path | None, as_json: bool) -> None:
+    """Remove Red Star OS trailers from a returned card, where the signed manifest proves the original."""
+    from infopack.qa.verify import VerifyOptions, clean_card as run_clean, summary_level, verify_card
+
+    trust = _trust(pubkey, policy)
+    if not card_dir.is_dir():
+        raise UsageError(card_dir, "no such card folder")
+    if not manifest.is_file():
+        raise UsageError(manifest, "no such manifest file")
+    restored, skipped = run_clean(card_dir, manifest, trust)
+    report = verify_card(card_dir, manifest, trust, VerifyOptions())
+    if as_json:
+        click.echo(json.dumps({
+            "restored": [{"path": r.path, "old_size": r.old_size, "new_size": r.new_size} for r in restored],
+            "not_restored": [f.to_dict() for f in skipped],
+            "ok": report.ok, "cards": [report.to_dict()]}, ensure_ascii=False, indent=2))
+    else:
+        for r in restored:
+            click.echo(f"restored {r.path}: {r.old_size:,} -> {r.new_size:,} bytes "
+                       f"(Red Star trailer of {r.old_size - r.new_size} bytes removed)")
+        for f in skipped:
+            click.echo(f"not restored {f.path}: {f.message}")
+        if not restored and not skipped:
+            click.echo("no Red Star trailers found")
+        _print_reports([report])
+    sys.exit(summary_level([report]))

@@ -1,0 +1,1 @@
+"""Cards as FAT sees them: card classes, the cost of files, name rules, images."""

@@ -1,0 +1,96 @@
+"""What every ffmpeg call that writes card files shares: the stripping flags and checks."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from infopack.errors import CheckFailed
+from infopack.kinds.probe import ffprobe_json
+from infopack.tools import ffmpeg_info, run, run_with_progress, safe_arg
+
+# No tags, no chapters, no version strings: see FIELD-NOTES "Identifying traces".
+STRIP_FLAGS = ["-map_metadata", "-1", "-map_chapters", "-1",
+               "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
+               "-flags:s", "+bitexact"]
+
+LOUDNORM = "loudnorm=I=-16:TP=-1.5:LRA=11"   # EBU R128, a little louder for tiny speakers
+
+
+def ffmpeg_head() -> list[str]:
+    return [ffmpeg_info().ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y"]
+
+
+def encode_timeout(duration: float) -> float:
+    """Generous: a slow preset on an old laptop runs well below real time."""
+    return 600 + duration * 20
+
+
+def run_ffmpeg(args: list[str], *, item_id: str, source: Path, duration: float) -> None:
+    """Run one encode; `-progress pipe:1 -nostats` (global options, output bytes unchanged) feeds the
+    progress events of the build running in this thread (infopack.progress.reporting)."""
+    from infopack.progress import current_reporter
+    report = current_reporter()
+    args = args[:1] + ["-progress", "pipe:1", "-nostats"] + args[1:]
+    on_progress = None
+    if report is not None:
+        def on_progress(done_s: float) -> None:
+            report({"event": "progress", "item": item_id, "done_s": round(min(done_s, duration), 3),
+                    "total_s": round(duration, 3)})
+    run_with_progress(args, timeout=encode_timeout(duration), what=f"encoding item {item_id}", subject=source,
+                      on_progress=on_progress)
+
+
+def decode_check(path: Path, *, item_id: str, duration: float, forbid_b_frames: bool = False) -> None:
+    """Decode the whole output with errors fatal: a file a player chokes on fails the build.
+
+    With `forbid_b_frames`, the same pass counts the decoded B-frames (a `select` on the
+    picture type feeding the null muxer) and fails if there is any: cheap MP4 players
+    without B-frame support show garbage or stop on them.
+    """
+    args = ffmpeg_head() + ["-xerror", "-i", safe_arg(path)]
+    if forbid_b_frames:
+        args += ["-map", "0:v:0", "-map", "0:a?", "-vf", r"select=eq(pict_type\,B)", "-fps_mode", "passthrough",
+                 "-progress", "pipe:1", "-nostats"]
+    args += ["-f", "null", "-"]
+    proc = run(args, timeout=encode_timeout(duration), what="decode check", check=False)
+    if proc.returncode != 0 or proc.stderr.strip():
+        raise CheckFailed(path, f"item {item_id}: output does not decode cleanly "
+                                f"({proc.stderr.decode('utf-8', 'replace').strip().splitlines()[-1:] or 'exit code'})")
+    if forbid_b_frames:
+        counts = re.findall(rb"^frame=(\d+)", proc.stdout, re.MULTILINE)
+        if not counts:
+            raise CheckFailed(path, f"item {item_id}: could not count B-frames in the decode check")
+        if int(counts[-1]):
+            raise CheckFailed(path, f"item {item_id}: {int(counts[-1])} B-frames, but the profile's players "
+                                    f"cannot decode B-frames")
+
+
+def check_file_size(path: Path, max_bytes: int, item_id: str, profile_id: str) -> None:
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise CheckFailed(path, f"item {item_id}: output is {size:,} bytes, over profile {profile_id}'s "
+                                f"max_file_bytes {max_bytes:,}; split the source or lower the rates")
+
+
+@lru_cache(maxsize=1)
+def ffmpeg_filters() -> frozenset:
+    """Names of the filters this ffmpeg has (zscale for HDR tone mapping is optional)."""
+    out = run([ffmpeg_info().ffmpeg, "-hide_banner", "-filters"], timeout=30, what="ffmpeg -filters").stdout
+    names = set()
+    for line in out.decode("utf-8", "replace").splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and "->" in parts[2]:
+            names.add(parts[1])
+    return frozenset(names)
+
+
+def output_streams(path: Path) -> dict:
+    return ffprobe_json(path)
+
+
+def check_duration(path: Path, data: dict, expected: float, item_id: str, tolerance: float = 0.1) -> None:
+    got = float(data.get("format", {}).get("duration") or 0)
+    if abs(got - expected) > tolerance:
+        raise CheckFailed(path, f"item {item_id}: output lasts {got:.2f} s, source {expected:.2f} s")

@@ -1,0 +1,92 @@
+"""Subtitles for one item: read (any encoding/format), scrub, clean, render for the profile."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from pathlib import Path
+
+from infopack.kinds.fonts import KoreanFont, find_korean_font
+from infopack.kinds.base import PreparedSubtitles
+from infopack.manifest import Item
+from infopack.profiles import Profile
+
+
+def prepare_subtitles(item: Item, profile: Profile, work_dir: Path, *, duration: float,
+                      language_class: str | None = None, play_res: tuple[int, int] = (854, 480)
+                      ) -> PreparedSubtitles | None:
+    """Prepare the item's first subtitle file; None when the item has none."""
+    if not item.subtitles:
+        return None
+    from infopack.subtitles import clean, encode_text, lint, read_subtitles, scrub, to_ass, to_srt
+
+    spec = profile.subtitles
+    source = item.subtitles[0]
+    doc = read_subtitles(source, language_class=language_class)
+    doc = fit_to_duration(scrub(doc), round(duration * 1000))
+    doc = clean(doc, max_chars_per_line=spec.max_chars_per_line, max_lines=spec.max_lines,
+                min_duration_ms=spec.min_duration_ms, max_cps=spec.max_cps)
+    report = {
+        "source_format": doc.format,
+        "encoding": doc.encoding,
+        "cues": len(doc.cues),
+        "fixes": list(doc.fixes),
+        "removals": list(doc.removals),
+        "warnings": list(doc.warnings),
+        "lint": [f.to_dict() for f in lint(doc)],
+    }
+    if not doc.cues:
+        return PreparedSubtitles(None, None, None, report | {"empty": True})
+    srt_text = to_srt(doc)
+    mux = work_dir / f"{item.id}.mux.srt"
+    mux.write_bytes(srt_text.encode("utf-8"))
+    burn = fonts_dir = None
+    if spec.burn:
+        font = find_korean_font()
+        burn = work_dir / f"{item.id}.burn.ass"
+        burn.write_bytes(to_ass(doc, font=font.family, font_size=burn_font_size(play_res[1]),
+                                play_res=play_res).encode("utf-8"))
+        fonts_dir = private_fonts_dir(font, work_dir)
+        report["burn_font"] = font.family
+    sidecar = encode_text(srt_text, spec.sidecar_encoding) if spec.sidecar else None
+    return PreparedSubtitles(mux_srt=mux, sidecar=sidecar, burn_ass=burn, report=report, fonts_dir=fonts_dir)
+
+
+def burn_font_size(height: int) -> int:
+    """About 1/14 of the frame height: two lines stay readable on a 7-inch notel screen.
+
+    `to_ass` derives the outline (size/12) and the bottom margin (height/24) itself.
+    """
+    return max(16, round(height / 14))
+
+
+def private_fonts_dir(font: KoreanFont, work_dir: Path) -> Path:
+    """A folder holding only the chosen font, for libass's `fontsdir`.
+
+    libass reads every file of `fontsdir` into memory; the font's own system folder can
+    hold hundreds of MB of CJK fonts, and any of them could win the name lookup.
+    """
+    folder = work_dir / "fonts"
+    folder.mkdir(exist_ok=True)
+    target = folder / font.file.name
+    if not target.exists():
+        try:
+            os.symlink(font.file, target)
+        except OSError:
+            shutil.copyfile(font.file, target)
+    return folder
+
+
+def fit_to_duration(doc, duration_ms: int):
+    """Cues past the end of the media would lengthen the file and never show: drop or clip them."""
+    kept, fixes = [], list(doc.fixes)
+    for cue in doc.cues:
+        if cue.start_ms >= duration_ms:
+            fixes.append(f"cue {cue.index}: starts after the end of the media ({cue.start_ms} ms), dropped")
+        elif cue.end_ms > duration_ms:
+            fixes.append(f"cue {cue.index}: ends after the end of the media, clipped to {duration_ms} ms")
+            kept.append(dataclasses.replace(cue, end_ms=duration_ms))
+        else:
+            kept.append(cue)
+    return dataclasses.replace(doc, cues=kept, fixes=fixes)

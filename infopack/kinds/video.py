@@ -1,0 +1,356 @@
+"""Video: scale, deinterlace, constant frame rate, 8-bit SDR, encoded for the profile, every trace stripped.
+
+H.264 or HEVC with AAC in MP4, or MPEG-4 Part 2 with MP3 in AVI for the cheapest players.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+from infopack.errors import CheckFailed, UsageError
+from infopack.kinds.base import EncodeJob, Handler, Produced
+from infopack.kinds.ffmpeg import (
+    LOUDNORM,
+    STRIP_FLAGS,
+    check_duration,
+    check_file_size,
+    decode_check,
+    ffmpeg_filters,
+    ffmpeg_head,
+    output_streams,
+    run_ffmpeg,
+)
+from infopack.kinds.probe import VideoStream
+from infopack.profiles import AUDIO_CODECS, VIDEO_CODECS, AudioSpec, VideoSpec, bitrate_bits
+from infopack.tools import safe_arg
+
+H264_PROFILE_NAMES = {"baseline": "Constrained Baseline", "main": "Main", "high": "High"}
+PROFILE_NAMES = {   # profile in the TOML -> what ffprobe reports
+    "libx264": H264_PROFILE_NAMES,
+    "libx265": {"main": "Main"},
+    "mpeg4": {"simple": "Simple Profile", "advanced_simple": "Advanced Simple Profile"},
+}
+MPEG4_PROFILES = {"simple": 0, "advanced_simple": 15}
+MPEG4_LEVELS = {"0": 8, "1": 1, "2": 2, "3": 3, "4a": 4, "4": 4, "5": 5}   # profile_and_level_indication
+
+
+def target_size(video: VideoStream, max_w: int, max_h: int) -> tuple[int, int]:
+    """Fit the display aspect into max_w x max_h, never upscaling, even dimensions."""
+    display_w = video.width * video.sample_aspect
+    scale = min(Fraction(max_w) / display_w, Fraction(max_h, video.height), Fraction(1))
+    width = int(round(display_w * scale / 2)) * 2
+    height = int(round(video.height * scale / 2)) * 2
+    return max(width, 2), max(height, 2)
+
+
+def target_fps(source_fps: float, max_fps: float) -> Fraction:
+    """Keep the source rate when allowed; halve 50/60 fps sources; else cap."""
+    fps = Fraction(source_fps).limit_denominator(1001)
+    if fps <= max_fps:
+        return fps
+    if fps / 2 <= max_fps:
+        return fps / 2
+    return Fraction(max_fps).limit_denominator(1001)
+
+
+class VideoHandler(Handler):
+    kind = "video"
+
+    def command(self, job: EncodeJob, out: Path) -> list[str]:
+        """The one-pass command, or with a fitted `job.video_bitrate` the second pass."""
+        return self.passes(job, out)[-1]
+
+    def passes(self, job: EncodeJob, out: Path) -> list[list[str]]:
+        """The ffmpeg commands of one encode: one pass, or two when size fitting set a rate.
+
+        Two-pass: the first pass only analyses the video (no audio, no subtitles, null
+        output) into a stats file in the work folder; the second spends `video_bitrate`
+        where the first found it is needed. The stats file never reaches the card.
+        """
+        if job.video_bitrate is None:
+            return [self._encode_args(job, out, None)]
+        from infopack.plan.fit import UNFITTABLE_CODECS
+        if job.profile.video and job.profile.video.codec in UNFITTABLE_CODECS:
+            raise UsageError(job.info.path, f"item {job.item.id}: profile {job.profile.id} cannot encode to a "
+                                            f"fitted bitrate: {UNFITTABLE_CODECS[job.profile.video.codec]}")
+        stats = job.work_dir / f"{job.item.id}.passlog"
+        return [self._encode_args(job, out, (1, stats)), self._encode_args(job, out, (2, stats))]
+
+    def recipe(self, job: EncodeJob) -> list[str]:
+        """Every pass's command, and the splitting rule (parts depend on it)."""
+        recipe = []
+        for args in self.passes(job, Path("out")):
+            recipe += args + [";"]
+        if job.profile.split_parts:
+            recipe += ["split-parts", str(job.profile.max_file_bytes)]
+        return recipe
+
+    def _encode_args(self, job: EncodeJob, out: Path, two_pass: tuple[int, Path] | None) -> list[str]:
+        spec, audio = job.profile.video, job.profile.audio
+        if spec is None:
+            raise UsageError(job.info.path, f"item {job.item.id} is a video, but profile {job.profile.id} "
+                                            f"plays no video (use the soundtrack as an audio file, or another profile)")
+        first_pass = two_pass is not None and two_pass[0] == 1
+        video = job.info.video
+        width, height = target_size(video, spec.max_width, spec.max_height)
+        fps = target_fps(video.fps, spec.max_fps)
+        filters = []
+        if video.interlaced:
+            filters.append("yadif=mode=0:deint=interlaced")
+        filters += _to_sdr_8bit(job.info.path, video.pix_fmt, spec)
+        filters += [f"scale={width}:{height}:flags=lanczos", "setsar=1", f"fps={fps}", f"format={spec.pix_fmt}"]
+        subs = job.subtitles
+        if subs and subs.burn_ass and job.profile.subtitles.burn:
+            burn = f"subtitles=filename={filter_path(subs.burn_ass)}"
+            if subs.fonts_dir:
+                burn += f":fontsdir={filter_path(subs.fonts_dir)}"
+            filters.append(burn)
+
+        args = ffmpeg_head() + ["-i", safe_arg(job.info.path)]
+        soft = bool(subs and subs.mux_srt and job.profile.subtitles.soft) and not first_pass
+        if soft:
+            args += ["-i", safe_arg(subs.mux_srt)]
+        args += ["-map", "0:V:0"] if first_pass else ["-map", "0:V:0", "-map", "0:a:0?"]
+        if soft:
+            args += ["-map", "1:s:0"]
+        args += STRIP_FLAGS
+        if spec.flags:
+            args += ["-flags:v", "+bitexact" + spec.flags]      # replaces STRIP_FLAGS' -flags:v, keeps bitexact
+        args += ["-vf", ",".join(filters), "-c:v", spec.codec, "-threads", str(spec.threads)]
+        args += _codec_args(spec, two_pass)
+        args += _rate_control(spec, job.video_bitrate)
+        args += ["-g", str(max(1, round(float(fps) * spec.gop_seconds))), "-bf", str(spec.bframes)]
+        if spec.refs is not None and spec.codec != "mpeg4":
+            args += ["-refs", str(spec.refs)]
+        for key, value in spec.options.items():
+            args += [f"-{key}", str(value)]
+        if spec.tag:
+            args += ["-tag:v", spec.tag]
+        if first_pass:
+            # cfr: what the real muxers (MP4, AVI) get by default; the null muxer would pass
+            # frames through, and a frame count unlike pass 2's breaks x264's stats.
+            return args + ["-fps_mode", "cfr", "-an", "-sn", "-f", "null", "-"]
+        if job.info.has_audio:
+            if audio.loudnorm:
+                args += ["-af", LOUDNORM]
+            args += ["-c:a", audio.codec, "-b:a", audio.bitrate, "-ac", str(audio.channels),
+                     "-ar", str(audio.sample_rate)]
+        if soft:
+            args += ["-c:s", "mov_text"]
+        if job.profile.container == "mp4":
+            args += ["-movflags", "+faststart"]
+        args += ["-f", job.profile.container, safe_arg(out)]
+        return args
+
+    def transcode(self, job: EncodeJob) -> list[Produced]:
+        out = job.work_dir / f"{job.item.id}{job.profile.extension}"
+        for args in self.passes(job, out):
+            run_ffmpeg(args, item_id=job.item.id, source=job.info.path, duration=job.info.duration)
+        sidecar = None
+        if job.subtitles and job.subtitles.sidecar is not None and job.profile.subtitles.sidecar:
+            sidecar = job.subtitles.sidecar
+        if job.profile.split_parts and out.stat().st_size > job.profile.max_file_bytes:
+            from infopack.kinds.split import split_video
+            return split_video(job, out, sidecar)
+        produced = [Produced("main", out, job.profile.extension)]
+        if sidecar is not None:
+            path = job.work_dir / f"{job.item.id}.srt"
+            path.write_bytes(sidecar)
+            produced.append(Produced("sidecar", path, ".srt"))
+        return produced
+
+    def validate(self, job: EncodeJob, produced: Produced) -> None:
+        """ffprobe the output against the profile, then decode it all with errors fatal."""
+        if not is_video_file(produced.role):
+            return
+        spec = job.profile.video
+        item = job.item.id
+        check_file_size(produced.path, job.profile.max_file_bytes, item, job.profile.id)
+        data = output_streams(produced.path)
+        videos = [s for s in data.get("streams", []) if s.get("codec_type") == "video"]
+        if len(videos) != 1:
+            raise CheckFailed(produced.path, f"item {item}: expected one video stream, found {len(videos)}")
+        problems = video_problems(videos[0], spec, expected_size=target_size(job.info.video, spec.max_width,
+                                                                             spec.max_height),
+                                  expected_fps=target_fps(job.info.video.fps, spec.max_fps))
+        audios = [s for s in data.get("streams", []) if s.get("codec_type") == "audio"]
+        if job.info.has_audio:
+            if len(audios) != 1:
+                problems.append(f"{len(audios)} audio streams (expected 1)")
+            else:
+                problems += audio_problems(audios[0], job.profile.audio)
+        elif audios:
+            problems.append("an audio stream the source does not have")
+        if problems:
+            raise CheckFailed(produced.path, f"item {item}: output breaks profile {job.profile.id}: "
+                                             + "; ".join(problems))
+        if produced.role == "main":        # parts: their durations are summed by the split
+            check_duration(produced.path, data, job.info.duration, item)
+        decode_check(produced.path, item_id=item, duration=job.info.duration, forbid_b_frames=spec.bframes == 0)
+
+
+def is_video_file(role: str) -> bool:
+    """"main", or "part-01", "part-02", ... when the video was split."""
+    return role == "main" or role.startswith("part-")
+
+
+def video_problems(v: dict, spec: VideoSpec, *, expected_size: tuple[int, int] | None = None,
+                   expected_fps: Fraction | None = None) -> list[str]:
+    """What in one ffprobe video stream breaks the profile's [video] table (empty: nothing)."""
+    problems = []
+    expected_codec = VIDEO_CODECS.get(spec.codec, spec.codec)
+    if v.get("codec_name") != expected_codec:
+        problems.append(f"codec {v.get('codec_name')} (expected {expected_codec})")
+    want_profile = PROFILE_NAMES.get(spec.codec, {}).get(spec.profile, spec.profile)
+    if v.get("profile") != want_profile:
+        problems.append(f"profile {v.get('profile')} (expected {want_profile})")
+    level, max_level = int(v.get("level") or 0), _ffprobe_level(spec)
+    if max_level is not None and not 0 < level <= max_level:
+        problems.append(f"level {v.get('level')} (expected at most {spec.level})")
+    width, height = int(v.get("width", 0)), int(v.get("height", 0))
+    if width > spec.max_width or height > spec.max_height or width % 2 or height % 2:
+        problems.append(f"size {width}x{height} (max {spec.max_width}x{spec.max_height}, even)")
+    elif expected_size and (width, height) != expected_size:
+        problems.append(f"size {width}x{height} (expected {expected_size[0]}x{expected_size[1]})")
+    if v.get("sample_aspect_ratio", "1:1") not in ("1:1", "0:1", None):
+        problems.append(f"sample aspect {v.get('sample_aspect_ratio')} (expected square pixels)")
+    if v.get("pix_fmt") != spec.pix_fmt:
+        problems.append(f"pixel format {v.get('pix_fmt')} (expected {spec.pix_fmt})")
+    if v.get("field_order", "progressive") not in ("progressive", "unknown"):
+        problems.append(f"field order {v.get('field_order')} (expected progressive)")
+    fps = Fraction(v.get("avg_frame_rate") or "0/1") if v.get("avg_frame_rate") != "0/0" else Fraction(0)
+    if fps > spec.max_fps + 0.01:
+        problems.append(f"frame rate {float(fps):.3f} (max {spec.max_fps})")
+    elif expected_fps and abs(fps - expected_fps) > Fraction(1, 50):
+        problems.append(f"frame rate {float(fps):.3f} (expected {float(expected_fps):.3f})")
+    if spec.bframes == 0 and int(v.get("has_b_frames") or 0) != 0:
+        problems.append(f"has_b_frames {v.get('has_b_frames')} (the profile allows no B-frames)")
+    if spec.tag and v.get("codec_tag_string") != spec.tag:
+        problems.append(f"codec tag {v.get('codec_tag_string')} (expected {spec.tag})")
+    return problems
+
+
+def audio_problems(a: dict, spec: AudioSpec) -> list[str]:
+    """What in one ffprobe audio stream breaks the profile's audio table."""
+    problems = []
+    expected = AUDIO_CODECS.get(spec.codec, spec.codec)
+    if a.get("codec_name") != expected:
+        problems.append(f"audio codec {a.get('codec_name')} (expected {expected})")
+    if expected == "aac" and a.get("profile") != "LC":
+        problems.append(f"AAC profile {a.get('profile')} (expected LC)")
+    if int(a.get("channels") or 0) != spec.channels:
+        problems.append(f"audio channels {a.get('channels')} (expected {spec.channels})")
+    if int(a.get("sample_rate") or 0) != spec.sample_rate:
+        problems.append(f"audio sample rate {a.get('sample_rate')} (expected {spec.sample_rate})")
+    return problems
+
+
+def _ffprobe_level(spec: VideoSpec) -> int | None:
+    """The largest level number ffprobe may report for the profile's level, or None to skip."""
+    text = str(spec.level).strip().lower()
+    if spec.codec == "libx264":
+        return round(float(text) * 10)
+    if spec.codec == "libx265":
+        return round(float(text) * 30)
+    if spec.codec == "mpeg4":
+        return MPEG4_LEVELS[text]
+    return None
+
+
+def _codec_args(spec: VideoSpec, two_pass: tuple[int, Path] | None = None) -> list[str]:
+    """Encoder options per codec: profile, level, preset, no identifying SEI/user data, and the pass."""
+    if spec.codec == "libx264":
+        args = ["-profile:v", spec.profile, "-level:v", spec.level, "-preset", spec.preset,
+                "-a53cc", "0", "-bsf:v", "filter_units=remove_types=6"]
+        if spec.tune:
+            args += ["-tune", spec.tune]
+        if spec.params:
+            args += ["-x264-params", spec.params]
+        return args + _pass_args(two_pass)
+    if spec.codec == "libx265":
+        # info=0: no SEI naming x265's version and options; pools/frame-threads: the thread
+        # count (output depends on it, so it is pinned for reproducible builds). x265 takes
+        # its pass and stats file in its own parameters, not ffmpeg's -pass.
+        pinned = f"info=0:pools={spec.threads}:frame-threads={spec.threads}:level-idc={spec.level}:log-level=error"
+        if two_pass:
+            pinned += f":pass={two_pass[0]}:stats={_x265_param_path(two_pass[1])}"
+        args = ["-profile:v", spec.profile, "-preset", spec.preset,
+                "-x265-params", pinned + (":" + spec.params if spec.params else ""),
+                "-bsf:v", "filter_units=remove_types=39|40"]
+        if spec.tune:
+            args += ["-tune", spec.tune]
+        return args
+    if spec.codec == "mpeg4":
+        # The VOS header carries profile_and_level_indication; Simple = 0, Advanced Simple = 15.
+        return ["-profile:v", str(MPEG4_PROFILES[spec.profile]),
+                "-level:v", str(MPEG4_LEVELS[str(spec.level).lower()])] + _pass_args(two_pass)
+    return []
+
+
+def _pass_args(two_pass: tuple[int, Path] | None) -> list[str]:
+    return ["-pass", str(two_pass[0]), "-passlogfile", safe_arg(two_pass[1])] if two_pass else []
+
+
+def _x265_param_path(path: Path) -> str:
+    """A path inside -x265-params, whose values end at ':' (escaped as '\\:')."""
+    return str(path).replace("\\", "\\\\").replace(":", "\\:")
+
+
+def _to_sdr_8bit(path: Path, pix_fmt: str, spec: VideoSpec) -> list[str]:
+    """Filters that bring a 10/12-bit or HDR source to 8-bit SDR BT.709 (before scaling).
+
+    HDR (PQ or HLG transfer) is tone mapped with zscale + tonemap when this ffmpeg has
+    zscale; without it, the plain conversion below keeps the picture but looks washed out.
+    High-bit-depth SDR needs nothing here: `format=yuv420p` after scaling converts it.
+    """
+    if not any(depth in pix_fmt for depth in ("10", "12", "16")):
+        return []
+    transfer = _color_transfer(path)
+    if transfer not in ("smpte2084", "arib-std-b67"):
+        return []
+    if "zscale" not in ffmpeg_filters():
+        return ["colorspace=all=bt709:iall=bt2020:fast=1"]
+    return ["zscale=t=linear:npl=100", "format=gbrpf32le", "zscale=p=bt709",
+            f"tonemap={spec.hdr_tonemap}:desat=0", "zscale=t=bt709:m=bt709:r=tv"]
+
+
+def _color_transfer(path: Path) -> str:
+    data = output_streams(path)
+    videos = [s for s in data.get("streams", []) if s.get("codec_type") == "video"]
+    return videos[0].get("color_transfer", "") if videos else ""
+
+
+def _rate_control(spec: VideoSpec, fitted: int | None = None) -> list[str]:
+    """The profile's rate control; with a fitted rate (two-pass) that average, under the same caps.
+
+    The profile's maxrate/bufsize stay the VBV limits (they are the level's and the
+    players' limits); a fitted rate never exceeds them (infopack.plan.fit caps it there).
+    """
+    args = []
+    if fitted is not None:
+        cap = bitrate_bits(spec.maxrate)
+        args += ["-b:v", str(min(fitted, cap) if cap else fitted)]
+    elif spec.bitrate:
+        args += ["-b:v", spec.bitrate]
+    elif spec.crf is not None:
+        args += ["-crf", str(spec.crf)]
+    elif spec.qscale is not None:
+        args += ["-q:v", str(spec.qscale)]            # MPEG-4 Part 2: constant quantiser
+    if spec.maxrate:
+        args += ["-maxrate", spec.maxrate, "-bufsize", spec.bufsize or spec.maxrate]
+    return args
+
+
+def filter_path(path: Path) -> str:
+    """Escape a path for an option value inside `-vf`: two levels, as ffmpeg parses two.
+
+    The filtergraph parser runs first: it splits on `,` `;` `[` `]` and removes one level
+    of `\\` and `'`; the filter's option parser then splits on `:` and removes another.
+    """
+    text = str(path)
+    for ch in ("\\", "'", ":"):
+        text = text.replace(ch, "\\" + ch)
+    for ch in ("\\", "'", "[", "]", ",", ";"):
+        text = text.replace(ch, "\\" + ch)
+    return text

@@ -1,0 +1,1 @@
+"""QA: verifying cards against their signed manifests, and repairing returned cards."""

@@ -1,0 +1,531 @@
+"""QA's verifier: a card (folder, mounted card or FAT image) against its signed, off-card manifest.
+
+Every finding is a named check with a level; the same findings feed the table, the JSON
+and the exit code. The signatures are checked over the manifest's exact bytes before the
+manifest is trusted for anything; hashing is streamed, so memory stays flat.
+
+Checks (stable names):
+
+    signature, signature-unknown-key, signature-revoked, signature-wrong-role,
+    signature-comment, signature-threshold          who signed (see infopack.release.trust)
+    manifest-format                                 not a card manifest
+    bundle-mismatch, version-too-old                 --expect-bundle / --min-version
+    card-missing, card-mismatch                      no card, or another card's manifest
+    missing-file, extra-file, extra-folder, hidden-file,
+    size-mismatch, hash-mismatch                     the files against the manifest
+    name-not-nfc, fat-name                           names players and FAT can show
+    card-overflow                                    cluster-rounded total over the card's usable bytes
+    redstar-trailer                                  Red Star OS watermark appended to a file
+    meta-*, os-residue, scan-unreadable, ...         the metadata scanner (infopack scan)
+    deep-decode, deep-subtitle                       --deep: full decode, subtitle parse
+    image (info)                                     the card was read from a FAT image
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from infopack.checks import ERROR, INFO, WARNING, Finding, has_errors
+from infopack.errors import InfopackError, UsageError
+from infopack.scan import parallel_map
+from infopack.release.seal import MANIFEST_FORMAT
+from infopack.release.trust import TrustPolicy, build_signature_path, check_signatures
+
+HIDDEN_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "system volume information", ".trashes",
+                ".spotlight-v100", ".fseventsd", ".trash", "$recycle.bin"}
+DEEP_BYTES_PER_SECOND = 2 * 10**6     # a slow decode; timeouts are generous multiples of this
+MISMATCH_FRACTION = 0.5               # fewer of the manifest's files than this: another card
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    name: str
+    level: str          # error, warning, "error or warning", info
+    meaning: str
+    action: str
+
+
+# Every check `infopack verify` can report, for QA (docs/qa.md's table is made from this;
+# tests/test_qa_docs.py keeps both in step with the code).
+QA_CHECKS: tuple[CheckInfo, ...] = tuple(CheckInfo(*row) for row in (
+    ("signature", "error", "build signature missing, malformed or not made by a trusted key over these manifest bytes",
+     "do not copy the card; get the manifest and .minisig again from the curator"),
+    ("signature-unknown-key", "error", "a signature by a key the policy does not list",
+     "ask who signed it; add the key to the policy only if it is genuine"),
+    ("signature-wrong-role", "error", "a signature by a known key used in a role the policy does not give it",
+     "have the right person sign with the right key"),
+    ("signature-revoked", "error", "a signature by a key the policy lists as revoked", "reject the bundle; re-sign with a current key"),
+    ("signature-comment", "error or warning", "the signed comment names another bundle, card or version (error); "
+     "an approval names an item not on this card (warning)", "error: a signature was copied here, reject; warning: check the approval"),
+    ("signature-threshold", "error", "fewer valid signatures for a role than the policy requires",
+     "get the missing approval (`infopack approve`)"),
+    ("manifest-format", "error", "the file is not a card manifest", "use the card-NN.manifest.json from the build"),
+    ("bundle-mismatch", "error", "the manifest is of another bundle than --expect-bundle", "use the right bundle's manifest"),
+    ("version-too-old", "error", "bundle version below --min-version (an old release, replayed?)", "get the current release"),
+    ("card-missing", "error", "no card folder or image for this manifest", "check the path; mount or insert the card"),
+    ("card-mismatch", "error", "the card's files are another card's (manifests swapped or copied)",
+     "verify the card against its own manifest"),
+    ("missing-file", "error", "in the manifest, not on the card", "re-copy the card from the build"),
+    ("extra-file", "error", "on the card, not in the manifest (or a link)", "delete it, or re-copy the card"),
+    ("extra-folder", "error", "a folder the manifest does not explain", "delete it, or re-copy the card"),
+    ("hidden-file", "error", "hidden/system file (.DS_Store, Thumbs.db, ._*, System Volume Information, ...)",
+     "delete it; copy cards with a tool that leaves none"),
+    ("size-mismatch", "error", "size differs from the signed manifest (truncated, appended to)",
+     "re-copy the file; if it came back from the field, try `infopack clean-card`"),
+    ("hash-mismatch", "error", "same size, different bytes", "re-copy the file; the copy or the card is bad"),
+    ("name-not-nfc", "error", "a name in decomposed Unicode (macOS copy); players may not show it", "re-copy from the build"),
+    ("fat-name", "error", "a name FAT or the players cannot hold", "re-copy from the build"),
+    ("card-overflow", "error or warning", "cluster-rounded total over the card class's usable bytes (warning: class unknown)",
+     "use a bigger card class; rebuild"),
+    ("redstar-trailer", "error or warning", "Red Star OS watermark appended (error: serial decrypted; warning: shape only)",
+     "`infopack clean-card`, then verify again"),
+    ("meta-tag", "error or warning", "a container/stream tag beyond the technical minimum (warning: a language code)",
+     "rebuild; report the file to the curator"),
+    ("meta-creation-time", "error", "a date in tags, EXIF or a PNG tIME chunk", "rebuild"),
+    ("meta-gps", "error", "a GPS position (tags, EXIF, ISO 6709 text)", "rebuild; tell the curator at once"),
+    ("meta-chapters", "error", "chapters (their titles and times)", "rebuild"),
+    ("meta-attachment", "error or warning", "cover art, attached file, data track (error); a second video track (warning)",
+     "rebuild"),
+    ("meta-captions", "error", "closed captions inside the video stream", "rebuild"),
+    ("meta-subtitle-stream", "warning", "a subtitle track that cannot be scanned (picture-based or not extractable)",
+     "check it by eye, or rebuild without it"),
+    ("meta-exif", "error", "EXIF (camera, software, owner, ...) in an image or media file", "rebuild"),
+    ("meta-xmp", "error", "an XMP packet (tools, history, paths, people)", "rebuild"),
+    ("meta-icc", "error", "an ICC colour profile (can name the device or software)", "rebuild"),
+    ("meta-comment", "error", "an image comment or text chunk", "rebuild"),
+    ("meta-thumbnail", "error", "an embedded thumbnail or extra images (MPO)", "rebuild"),
+    ("meta-iptc", "error", "Photoshop/IPTC block (captions, credits, places)", "rebuild"),
+    ("meta-encoder-string", "error or warning", "a tool, device or encoder version in the bytes (warning: generic LAME)",
+     "error: rebuild; warning: nothing to do"),
+    ("meta-path", "error", "a file path naming a user account", "rebuild"),
+    ("meta-url", "warning", "a web address in a media or image file", "check what it names"),
+    ("meta-email", "error", "an e-mail address", "rebuild"),
+    ("sub-credit", "error", "a subtitle credit line or release-group tag", "rebuild (the build scrubs subtitles)"),
+    ("sub-url", "error", "a web address in subtitles", "rebuild"),
+    ("sub-email", "error", "an e-mail address in subtitles", "rebuild"),
+    ("sub-path", "error", "a file path in subtitles", "rebuild"),
+    ("sub-handle", "error", "a social-media handle in subtitles", "rebuild"),
+    ("sub-ass-info", "error", "ASS script info, Aegisub data, comments or names", "rebuild"),
+    ("sub-unreadable", "error", "a subtitle file that cannot be read", "rebuild; it could not be checked"),
+    ("os-residue", "error", "a file an operating system leaves behind", "delete it"),
+    ("scan-unreadable", "error", "a file that could not be read as its kind: not checked, so not clean",
+     "re-copy; if it persists, rebuild"),
+    ("scan-damaged", "warning", "ffprobe read the headers but complained (cut short?)", "run `--deep`; re-copy"),
+    ("deep-decode", "error", "--deep: the media does not decode cleanly", "re-copy; if it persists, rebuild"),
+    ("deep-subtitle", "error", "--deep: a subtitle file does not parse", "rebuild"),
+    ("image", "info", "the card was read from a FAT image (.img) with mtools", "nothing"),
+))
+
+
+
+def qa_checks_table() -> str:
+    """QA_CHECKS as the Markdown table in docs/qa.md."""
+    rows = ["| check | level | what it means | what to do |", "|---|---|---|---|"]
+    rows += [f"| `{c.name}` | {c.level} | {c.meaning} | {c.action} |".replace("|  |", "| |") for c in QA_CHECKS]
+    return "\n".join(rows) + "\n"
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    expect_bundle: str | None = None
+    min_version: int | None = None
+    scan: bool = True                  # metadata scan of every file (infopack scan)
+    deep: bool = False                 # full decode of media, parse of subtitles
+
+
+@dataclass
+class CardReport:
+    card_id: str
+    target: str
+    findings: list[Finding] = field(default_factory=list)
+    files: int = 0
+    bytes: int = 0
+    signer: str = ""
+    signers: list = field(default_factory=list)
+    image: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.findings)
+
+    def to_dict(self) -> dict:
+        return {"card": self.card_id, "target": self.target, "ok": self.ok, "files": self.files,
+                "bytes": self.bytes, "signer": self.signer, "image": self.image,
+                "signers": [s.to_dict() for s in self.signers],
+                "findings": [f.to_dict() for f in self.findings]}
+
+
+def signature_paths(manifest_path: Path) -> list[Path]:
+    return [build_signature_path(manifest_path)]
+
+
+def as_policy(trust) -> TrustPolicy:
+    """A TrustPolicy, or a bare curator public key (what `--pubkey` means)."""
+    return trust if isinstance(trust, TrustPolicy) else TrustPolicy.curator_only(trust)
+
+
+def verify_out(out: Path, trust, options: VerifyOptions = VerifyOptions()) -> list[CardReport]:
+    """Verify every card of a build output folder (a card folder, or else a card-NN.img)."""
+    manifests = sorted(out.glob("card-*.manifest.json"))
+    if not manifests:
+        raise UsageError(out, "no card manifests here (expected card-NN.manifest.json); is this a build folder?")
+    reports = []
+    for manifest in manifests:
+        card_id = manifest.name.removesuffix(".manifest.json")
+        target = out / card_id
+        if not target.exists() and (out / f"{card_id}.img").is_file():
+            target = out / f"{card_id}.img"
+        report = verify_target(target, manifest, trust, options)
+        if report.card_id != card_id:
+            report.findings.append(Finding(
+                "card-mismatch", ERROR, manifest.name,
+                f"{manifest.name} is the signed manifest of {report.card_id}, not of {card_id}; "
+                "manifests were swapped or copied"))
+        reports.append(report)
+    return reports
+
+
+def verify_target(target: Path, manifest_path: Path, trust, options: VerifyOptions = VerifyOptions()) -> CardReport:
+    """A card folder, or a FAT image file (extracted to a temporary folder first)."""
+    if target.is_file():
+        return verify_image(target, manifest_path, trust, options)
+    return verify_card(target, manifest_path, trust, options)
+
+
+def verify_image(image: Path, manifest_path: Path, trust, options: VerifyOptions = VerifyOptions()) -> CardReport:
+    try:
+        from infopack.fat.image import extract_image
+    except ImportError:
+        raise UsageError(image, "cannot read FAT images here (infopack.fat.image is missing)") from None
+    with tempfile.TemporaryDirectory(prefix="infopack-verify-") as tmp:
+        extracted = extract_image(image, Path(tmp) / "card")
+        report = verify_card(extracted, manifest_path, trust, options)
+    report.target = str(image)
+    report.image = True
+    report.findings.insert(0, Finding("image", INFO, image.name,
+                                      "a FAT image: its files were extracted with mtools and checked"))
+    return report
+
+
+def verify_card(card_dir: Path, manifest_path: Path, trust, options: VerifyOptions = VerifyOptions()) -> CardReport:
+    policy = as_policy(trust)
+    report = CardReport(card_id=manifest_path.name.removesuffix(".manifest.json"), target=str(card_dir))
+    try:
+        manifest_bytes = manifest_path.read_bytes()
+    except OSError as exc:
+        raise UsageError(manifest_path, f"cannot read manifest ({exc.strerror})") from None
+    manifest = parse_manifest(manifest_path, manifest_bytes, report)
+    signatures = check_signatures(manifest_path, manifest_bytes, policy, manifest)
+    report.findings += signatures.findings
+    report.signers = signatures.signers
+    report.signer = ", ".join(f"{s.key_id} ({s.role})" for s in signatures.signers if s.valid)
+    if manifest is None:
+        return report
+    report.card_id = manifest["card"]["id"]
+    report.findings += check_release(manifest, options, manifest_path.name)
+    if not card_dir.is_dir():
+        report.findings.append(Finding("card-missing", ERROR, str(card_dir), "card folder not found"))
+        return report
+    report.findings += check_files(card_dir, manifest, report, options, manifest_path)
+    return report
+
+
+def parse_manifest(path: Path, data: bytes, report: CardReport) -> dict | None:
+    try:
+        manifest = json.loads(data.decode("utf-8"))
+        if manifest.get("format") != MANIFEST_FORMAT:
+            raise ValueError(f"unknown format {manifest.get('format')!r}")
+        for entry in manifest["files"]:
+            entry["path"], entry["size"], entry["sha256"]
+        manifest["card"]["id"], manifest["bundle"]["id"], manifest["bundle"]["version"]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        report.findings.append(Finding("manifest-format", ERROR, path.name, f"not a card manifest ({exc})"))
+        return None
+    return manifest
+
+
+def check_release(manifest: dict, options: VerifyOptions, where: str) -> list[Finding]:
+    """Replay: a genuine manifest of another bundle, or of an older release, is refused."""
+    findings = []
+    bundle = manifest["bundle"]
+    if options.expect_bundle is not None and bundle["id"] != options.expect_bundle:
+        findings.append(Finding("bundle-mismatch", ERROR, where,
+                                f"manifest is of bundle {bundle['id']!r}, expected {options.expect_bundle!r}"))
+    if options.min_version is not None and (not isinstance(bundle["version"], int)
+                                            or bundle["version"] < options.min_version):
+        findings.append(Finding("version-too-old", ERROR, where,
+                                f"bundle version {bundle['version']} is older than the required "
+                                f"{options.min_version}; an old release (replayed?)"))
+    return findings
+
+
+def is_hidden(name: str) -> bool:
+    lowered = name.casefold()
+    return lowered.startswith(".") or lowered in HIDDEN_NAMES
+
+
+def walk_card(card_dir: Path):
+    """Yield (relpath as on disk, is_dir) for everything below the card root, hidden files included."""
+    for dirpath, dirnames, filenames in os.walk(card_dir):
+        dirnames.sort()
+        base = Path(dirpath)
+        for name in dirnames:
+            yield (base / name).relative_to(card_dir).as_posix(), True
+        for name in sorted(filenames):
+            yield (base / name).relative_to(card_dir).as_posix(), False
+
+
+def check_files(card_dir: Path, manifest: dict, report: CardReport, options: VerifyOptions,
+                manifest_path: Path) -> list[Finding]:
+    findings: list[Finding] = []
+    expected = {e["path"]: e for e in manifest["files"]}
+    expected_dirs = {str(Path(p).parent.as_posix()) for p in expected} - {"."}
+    expected_dirs |= {d for p in list(expected_dirs) for d in _parents(p)}
+    seen: set[str] = set()
+    on_card: dict[str, int] = {}
+    to_read: list[tuple[int, Path, str, dict]] = []      # (where its findings go, path, rel, entry)
+    for rel, is_dir in walk_card(card_dir):
+        key = unicodedata.normalize("NFC", rel)
+        name = rel.rsplit("/", 1)[-1]
+        if key != rel:
+            findings.append(Finding("name-not-nfc", ERROR, rel, "name is not NFC (decomposed Hangul?); "
+                                                                "players may not show it"))
+        for problem in _fat_problems(name):
+            findings.append(Finding("fat-name", ERROR, rel, f"'{name}': {problem}"))
+        path = card_dir / rel
+        if not is_dir:
+            try:
+                on_card[rel] = path.lstat().st_size
+            except OSError:
+                on_card[rel] = 0
+        if is_hidden(name):
+            findings.append(Finding("hidden-file", ERROR, rel, "hidden or system file that is not in the manifest"))
+            continue
+        if is_dir:
+            if key not in expected_dirs:
+                findings.append(Finding("extra-folder", ERROR, rel, "folder not in the manifest"))
+            continue
+        entry = expected.get(key)
+        if entry is None or path.is_symlink():
+            findings.append(Finding("extra-file", ERROR, rel, "file not in the manifest"
+                                    if entry is None else "a link, not a file"))
+            continue
+        seen.add(key)
+        report.files += 1
+        report.bytes += on_card[rel]
+        to_read.append((len(findings), path, rel, entry))
+        findings.append(None)                            # placeholder, filled in order below
+    results = check_all([(path, rel, entry) for _, path, rel, entry in to_read], options)
+    for (slot, *_), file_findings in zip(to_read, results):
+        findings[slot] = file_findings
+    findings = [f for item in findings for f in (item if isinstance(item, list) else [item])]
+    for missing in sorted(set(expected) - seen):
+        findings.append(Finding("missing-file", ERROR, missing, "in the manifest but not on the card"))
+    findings += check_card_mismatch(on_card, manifest, manifest_path)
+    findings += check_overflow(on_card, manifest)
+    return findings
+
+
+def check_all(items: list[tuple[Path, str, dict]], options: VerifyOptions) -> list[list[Finding]]:
+    """check_file for every file, results in the order given (the report is the same every run).
+
+    Reading is the cost: each file is read once (hash and scan together), a few files at a
+    time on threads: hashing, reading and ffprobe run outside the GIL, beside the byte-pattern
+    search, which holds it. (A second process for the search helps only on an idle machine:
+    measured on a busy 2-core one, its start-up made verify slower.)
+    """
+    return list(parallel_map(lambda item: check_file(*item, options), items))
+
+
+def check_file(path: Path, rel: str, entry: dict, options: VerifyOptions) -> list[Finding]:
+    """Size, SHA-256 and content of one file, from one streamed read of it."""
+    from infopack.scan import scan_file
+    try:
+        size = path.lstat().st_size
+    except OSError:
+        size = -1
+    digest = hashlib.sha256() if size == entry["size"] else None
+    content = scan_file(str(path), display_path=rel, digest=digest, metadata=options.scan)
+    if digest is None:
+        findings = [Finding("size-mismatch", ERROR, rel, f"{max(size, 0)} bytes, manifest says {entry['size']}")]
+    elif digest.hexdigest() != entry["sha256"]:
+        findings = [Finding("hash-mismatch", ERROR, rel, "content differs from the signed manifest")]
+    else:
+        findings = []
+    findings += content
+    if options.deep:
+        findings += deep_findings(path, rel)
+    return findings
+
+
+def _fat_problems(name: str) -> list[str]:
+    from infopack.fat.names import fat_name_problems
+    # NFC has its own check (name-not-nfc); do not report it twice.
+    return [p for p in fat_name_problems(name) if "NFC" not in p]
+
+
+def deep_findings(path: Path, rel: str) -> list[Finding]:
+    """Decode every frame of media (ffmpeg errors fatal); parse every subtitle file."""
+    from infopack.scan import IMAGE, MEDIA, SUBTITLE, file_kind
+    kind = file_kind(str(path))
+    if kind in (MEDIA, IMAGE):
+        from infopack.tools import ffmpeg_info, last_error_line, run, safe_arg
+        ffmpeg = ffmpeg_info().ffmpeg
+        timeout = 120 + path.stat().st_size / DEEP_BYTES_PER_SECOND
+        try:
+            proc = run([ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-xerror", "-i", safe_arg(path),
+                        "-f", "null", "-"], timeout=timeout, what="ffmpeg decode", check=False, subject=rel)
+        except InfopackError as exc:
+            return [Finding("deep-decode", ERROR, rel, exc.problem)]
+        if proc.returncode != 0 or proc.stderr.strip():
+            return [Finding("deep-decode", ERROR, rel, f"does not decode cleanly: {last_error_line(proc.stderr)}")]
+    elif kind == SUBTITLE:
+        from infopack.subtitles.readers import read_subtitles
+        try:
+            read_subtitles(path)
+        except InfopackError as exc:
+            return [Finding("deep-subtitle", ERROR, rel, f"does not parse: {exc.problem}")]
+    return []
+
+
+def check_card_mismatch(on_card: dict[str, int], manifest: dict, manifest_path: Path) -> list[Finding]:
+    """A card checked against another card's manifest: say so, instead of a wall of missing files."""
+    fingerprint = _fingerprint(on_card)
+    expected = _fingerprint({e["path"]: e["size"] for e in manifest["files"]})
+    if not fingerprint or not expected:
+        return []
+    matching = len(fingerprint & expected)
+    other = _matching_sibling(fingerprint, manifest_path)
+    if fingerprint == expected or (matching >= MISMATCH_FRACTION * len(expected) and other is None):
+        return []
+    card_id = manifest["card"]["id"]
+    message = (f"only {matching} of the {len(expected)} files of {card_id}'s manifest are on this card "
+               "with the right size; this is another card")
+    if other is not None:
+        message += f": its files match {other}"
+    return [Finding("card-mismatch", ERROR, manifest_path.name, message)]
+
+
+def _fingerprint(files: dict[str, int]) -> frozenset[tuple[str, int]]:
+    return frozenset((unicodedata.normalize("NFC", p), s) for p, s in files.items())
+
+
+def _matching_sibling(fingerprint: frozenset, manifest_path: Path) -> str | None:
+    """Another manifest beside this one that lists exactly the files on the card (unsigned hint)."""
+    for other in sorted(manifest_path.parent.glob("*.manifest.json")):
+        if other.resolve() == manifest_path.resolve():
+            continue
+        try:
+            files = json.loads(other.read_bytes())["files"]
+            if _fingerprint({e["path"]: e["size"] for e in files}) == fingerprint:
+                return other.name
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return None
+
+
+def check_overflow(on_card: dict[str, int], manifest: dict) -> list[Finding]:
+    """Cluster-rounded total of what is on the card against the usable bytes of its class."""
+    from infopack.fat.catalog import CardType, load_card
+    from infopack.fat.cost import card_cost
+    card_info = manifest["card"]
+    name = str(card_info.get("class", ""))
+    try:
+        card = load_card(name)
+    except InfopackError:
+        usable = card_info.get("usable_bytes")
+        if not isinstance(usable, int):
+            return [Finding("card-overflow", WARNING, "", f"unknown card class {name!r}; total not checked")]
+        card = CardType(name, usable, 32768, "fat32", usable)
+    usable = card_info.get("usable_bytes") if isinstance(card_info.get("usable_bytes"), int) else card.usable_bytes
+    usable = min(usable, card.usable_bytes)
+    files = {unicodedata.normalize("NFC", p): s for p, s in on_card.items()}
+    used = card_cost(files, card) if files else 0
+    if used > usable:
+        return [Finding("card-overflow", ERROR, "",
+                        f"files take {used:,} bytes on a {card.name} card "
+                        f"({card.cluster_bytes:,}-byte clusters), which holds {usable:,}; "
+                        f"{used - usable:,} bytes too many")]
+    return []
+
+
+def _parents(path: str):
+    parts = path.split("/")
+    for n in range(1, len(parts)):
+        yield "/".join(parts[:n])
+
+
+def summary_level(reports: list[CardReport]) -> int:
+    """Exit code: 0 all good, 1 a check failed."""
+    return 0 if all(r.ok for r in reports) else 1
+
+
+# --------------------------------------------------------------------------- returned cards
+
+@dataclass(frozen=True)
+class Restored:
+    path: str
+    old_size: int
+    new_size: int
+    serials: tuple[bytes, ...]
+
+
+def clean_card(card_dir: Path, manifest_path: Path, trust) -> tuple[list[Restored], list[Finding]]:
+    """Cut Red Star trailers off a returned card's files, where the manifest proves the original.
+
+    The signatures are checked first; nothing is changed unless they hold. A file is truncated
+    only when the SHA-256 of the bytes before its trailer equals the manifest's hash: never guessed.
+    """
+    from infopack.scan import find_redstar_trailer
+    from infopack.release.seal import CHUNK
+    policy = as_policy(trust)
+    data = manifest_path.read_bytes()
+    probe = CardReport(card_id="", target=str(card_dir))
+    manifest = parse_manifest(manifest_path, data, probe)
+    if manifest is None:
+        raise UsageError(manifest_path, probe.findings[0].message)
+    sig_errors = [f for f in check_signatures(manifest_path, data, policy, manifest).findings if f.level == ERROR]
+    if sig_errors:
+        from infopack.errors import CheckFailed
+        raise CheckFailed(manifest_path, f"{sig_errors[0].check}: {sig_errors[0].message}; nothing was changed")
+    restored: list[Restored] = []
+    skipped: list[Finding] = []
+    for entry in manifest["files"]:
+        parts = entry["path"].split("/")
+        if entry["path"].startswith("/") or ".." in parts or "" in parts:
+            continue                              # never follow a path out of the card
+        path = card_dir / entry["path"]
+        if path.is_symlink() or not path.is_file():
+            continue
+        trailer = find_redstar_trailer(str(path))
+        if trailer is None:
+            continue
+        size = path.stat().st_size
+        if trailer.original_size != entry["size"]:
+            skipped.append(Finding("redstar-trailer", ERROR, entry["path"],
+                                   f"not restored: {trailer.original_size} bytes before the trailer, "
+                                   f"manifest says {entry['size']}"))
+            continue
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            left = trailer.original_size
+            while left and (chunk := fh.read(min(CHUNK, left))):
+                digest.update(chunk)
+                left -= len(chunk)
+        if digest.hexdigest() != entry["sha256"]:
+            skipped.append(Finding("redstar-trailer", ERROR, entry["path"],
+                                   "not restored: the bytes before the trailer differ from the signed manifest"))
+            continue
+        os.truncate(path, trailer.original_size)
+        restored.append(Restored(entry["path"], size, trailer.original_size, trailer.serials))
+    return restored, skipped
+
+
+__all__ = ["CardReport", "VerifyOptions", "verify_out", "verify_card", "verify_target", "verify_image",
+           "clean_card", "summary_level", "WARNING"]

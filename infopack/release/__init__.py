@@ -1,0 +1,1 @@
+"""Release: the card manifest, its seal (hashes, signatures), keys and the trust policy."""
