@@ -14,11 +14,12 @@ import subprocess
 import sys
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from infopack.errors import InfopackError
 
@@ -248,3 +249,20 @@ def log_command(args: list[str]) -> None:
 def last_error_line(stderr: bytes) -> str:
     lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
     return lines[-1] if lines else "no error message"
+
+
+READ_WORKERS = 3      # threads: enough to keep ffprobe and hashing busy beside a GIL-bound search
+
+
+def parallel_map(fn, items: list, workers: int = 0) -> Iterator:
+    """`map(fn, items)` on a few threads, results in the order of `items` (reproducible output).
+
+    For work that waits outside the GIL (external programs, reading, hashing): the scanner
+    and verify read several files at once with it.
+    """
+    workers = workers or READ_WORKERS
+    if workers <= 1 or len(items) <= 1:
+        yield from map(fn, items)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="infopack-read") as pool:
+        yield from pool.map(fn, items)

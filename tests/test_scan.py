@@ -8,13 +8,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 
 import pytest
 from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 
 from infopack.checks import ERROR, WARNING
-from infopack.scan import ALLOWED_TAGS, classify_tag, count_files, probe_findings, scan_file, scan_paths
+from infopack.scan import count_files, scan_file, scan_paths
+from infopack.scan.container import ALLOWED_TAGS, classify_tag, probe_findings
 
 pytestmark = pytest.mark.skipif(not (shutil.which("ffmpeg") and shutil.which("ffprobe")),
                                 reason="ffmpeg/ffprobe not installed")
@@ -312,17 +312,6 @@ def test_subtitle_traces_are_reported(tmp_path):
     findings = scan_file(str(tmp_path / "film.srt"), display_path="card/film.srt")
     assert {"sub-url", "sub-email", "sub-credit"} <= checks(findings, ERROR)
     assert {f.path for f in findings} == {"card/film.srt"}
-
-
-def test_builtin_subtitle_check_is_used_when_the_module_is_missing(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "infopack.subtitles", None)   # import now fails
-    (tmp_path / "film.srt").write_text(SRT, encoding="utf-8")
-    (tmp_path / "quiet.srt").write_text("1\n00:00:01,000 --> 00:00:02,000\n안녕하세요\n",
-                                        encoding="cp949")
-    findings = scan_file(str(tmp_path / "film.srt"), display_path="card/film.srt")
-    assert checks(findings) == {"sub-url", "sub-email", "sub-credit"}   # the module's names
-    assert {f.path for f in findings} == {"card/film.srt"}
-    assert scan_file(str(tmp_path / "quiet.srt")) == []
 
 
 def test_display_path_names_the_file_in_findings(images):

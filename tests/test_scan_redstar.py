@@ -8,9 +8,12 @@ import subprocess
 
 import pytest
 
-import infopack.scan as scan
+import infopack.scan.redstar as redstar
 from infopack.checks import ERROR, WARNING
-from infopack.scan import REDSTAR_DES_KEY, _des_ecb, find_redstar_trailer, make_redstar_trailer, scan_file
+from infopack.scan import scan_file
+from infopack.scan.redstar import REDSTAR_DES_KEY, des_decryptor, find_redstar_trailer
+
+from helpers import make_redstar_trailer
 
 # ERNW's published sample (redstar-tools, watermarked/README.md): this ciphertext
 # decrypts to "WM8295FF513293A" under the fixed key.
@@ -37,7 +40,7 @@ def plant(source, tmp_path, *trailers):
 
 
 def test_published_sample_decrypts_with_the_published_key():
-    decryptor = _des_ecb(REDSTAR_DES_KEY, decrypt=True)
+    decryptor = des_decryptor(REDSTAR_DES_KEY)
     if decryptor is None:
         pytest.skip("no DES in this cryptography build")
     assert (decryptor.update(PUBLISHED_BLOCK) + decryptor.finalize()).rstrip(b"\0") == b"WM8295FF513293A"
@@ -97,7 +100,7 @@ def test_clean_files_are_not_flagged(clean_mp4, tmp_path):
 
 def test_structure_alone_is_detected_when_des_is_missing(clean_mp4, tmp_path, monkeypatch):
     target = plant(clean_mp4, tmp_path, make_redstar_trailer(b"SERIAL"))
-    monkeypatch.setattr(scan, "_des_ecb", lambda key, decrypt: None)
+    monkeypatch.setattr(redstar, "des_decryptor", lambda key: None)
     info = find_redstar_trailer(str(target))
     assert info.original_size == clean_mp4.stat().st_size and not info.decrypted
     findings = scan_file(str(target))

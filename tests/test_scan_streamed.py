@@ -9,21 +9,17 @@ import subprocess
 
 import pytest
 
-import infopack.scan as scan
+import infopack.scan.raw_bytes as raw_bytes
 from infopack.checks import WARNING
-from infopack.scan import (
-    KINDS,
-    bare_container,
-    fixed_start,
-    parallel_map,
-    probe,
-    probe_findings,
-    raw_findings,
-    raw_searcher,
-    scan_data,
-    scan_file,
-    scan_paths,
-)
+from infopack.scan import scan_file, scan_paths
+from infopack.scan.bare_containers import bare_container
+from infopack.scan.container import probe, probe_findings
+from infopack.scan.file_kinds import KINDS
+from infopack.scan.joined_search import RawSearcher, fixed_start
+from infopack.scan.messages import shown
+from infopack.scan.raw_bytes import raw_findings, raw_searcher
+from infopack.scan.scan_strings import ScanString, scan_data
+from infopack.tools import parallel_map
 
 TRACES = [b"x264 - core 164 r3095 baee400", b"x265 (build 199) - 3.5", b"\x00Lavf59.27.100\x00",
           b"LAME3.100", b"HandBrake 1.6.1", b"mkvmerge v70.0.0", b"libebml v1.4.4", b"GPAC version 2.2",
@@ -39,13 +35,13 @@ def first_matches_one_by_one(path, kind):
     pending = [s for s in scan_data().strings if kind in s.kinds]
     found, tail, consumed = [], b"", 0
     with open(path, "rb") as f:
-        while pending and (chunk := f.read(scan.CHUNK_SIZE)):
+        while pending and (chunk := f.read(raw_bytes.CHUNK_SIZE)):
             window = tail + chunk
             for spec in list(pending):
                 if match := spec.pattern.search(window):
                     pending.remove(spec)
                     found.append((spec.check, spec.description, consumed + match.start(), match.group(0)))
-            tail = window[-scan.CHUNK_OVERLAP:]
+            tail = window[-raw_bytes.CHUNK_OVERLAP:]
             consumed += len(window) - len(tail)
     return found
 
@@ -53,7 +49,7 @@ def first_matches_one_by_one(path, kind):
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("kind", KINDS)
 def test_joined_search_finds_what_each_pattern_finds_alone(tmp_path, monkeypatch, seed, kind):
-    monkeypatch.setattr(scan, "CHUNK_SIZE", 4096)             # many chunk borders
+    monkeypatch.setattr(raw_bytes, "CHUNK_SIZE", 4096)             # many chunk borders
     rng = random.Random(seed)
     data = bytearray(rng.randbytes(60_000))
     for trace in rng.sample(TRACES, 12):
@@ -68,7 +64,7 @@ def test_joined_search_finds_what_each_pattern_finds_alone(tmp_path, monkeypatch
     expected = first_matches_one_by_one(path, kind)
     got = raw_findings(str(path), "blob.bin", kind)
     assert [(f.check, f.message) for f in got] == [
-        (check, f"{description}: {scan._shown(matched, 60)} at byte {offset}")
+        (check, f"{description}: {shown(matched, 60)} at byte {offset}")
         for check, description, offset, matched in expected]
     assert len(expected) >= 3
 
@@ -96,7 +92,6 @@ def test_fixed_start_reads_literals_classes_repeats_and_literal_groups():
 
 
 def test_a_pattern_that_cannot_be_joined_is_searched_on_its_own(tmp_path):
-    from infopack.scan import RawSearcher, ScanString
     specs = (ScanString(re.compile(rb"(a)bc\1"), "meta-x", "error", "backreference", frozenset(KINDS)),
              ScanString(re.compile(rb"[0-9]zz|qq"), "meta-y", "error", "no literal", frozenset(KINDS)))
     searcher = RawSearcher(specs)
@@ -108,7 +103,7 @@ def test_a_pattern_that_cannot_be_joined_is_searched_on_its_own(tmp_path):
 
 @pytest.mark.parametrize("metadata", [True, False])
 def test_the_hash_comes_from_the_same_single_read(tmp_path, monkeypatch, metadata):
-    monkeypatch.setattr(scan, "CHUNK_SIZE", 1000)
+    monkeypatch.setattr(raw_bytes, "CHUNK_SIZE", 1000)
     data = random.Random(1).randbytes(25_000) + b"Lavf59.27.100" + random.Random(2).randbytes(7_000)
     path = tmp_path / "blob.bin"
     path.write_bytes(data)

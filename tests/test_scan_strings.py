@@ -6,10 +6,12 @@ import re
 
 import pytest
 
-import infopack.scan as scan
+import infopack.scan.raw_bytes as raw_bytes
 from infopack.checks import ERROR, INFO, WARNING
 from infopack.errors import InfopackError
-from infopack.scan import KINDS, OTHER, raw_findings, scan_data
+from infopack.scan.file_kinds import KINDS, OTHER
+from infopack.scan.raw_bytes import raw_findings
+from infopack.scan.scan_strings import scan_data
 
 EXAMPLES = {   # what each kind of trace looks like in the wild
     b"x264 - core 164 r3095 baee400 - H.264/MPEG-4 AVC codec": "meta-encoder-string",
@@ -66,7 +68,7 @@ def test_random_like_bytes_and_generic_strings_are_not_flagged(tmp_path):
 
 
 def test_a_match_across_a_chunk_border_is_found_at_its_true_offset(tmp_path, monkeypatch):
-    monkeypatch.setattr(scan, "CHUNK_SIZE", 300)
+    monkeypatch.setattr(raw_bytes, "CHUNK_SIZE", 300)
     path = tmp_path / "blob.bin"
     path.write_bytes(b"\x00" * 1290 + b"x264 - core 164 r3095" + b"\x00" * 1000)
     findings = raw_findings(str(path), "blob.bin", OTHER)
@@ -93,4 +95,14 @@ def test_a_broken_data_file_is_one_clear_error(tmp_path):
         scan_data(bad)
     bad.write_text('[[string]]\ncheck = "x"\npattern = "(unclosed"\n')
     with pytest.raises(InfopackError, match="entry 1"):
+        scan_data(bad)
+
+
+def test_a_data_file_entry_must_name_a_declared_check_at_a_level_it_allows(tmp_path):
+    bad = tmp_path / "scan-strings.toml"
+    bad.write_text("[[string]]\ncheck = \"meta-encoder-strng\"\npattern = 'x264'\n")
+    with pytest.raises(InfopackError, match="entry 1: check 'meta-encoder-strng' is not declared"):
+        scan_data(bad)
+    bad.write_text("[[string]]\ncheck = \"meta-url\"\nlevel = \"error\"\npattern = 'http://'\n")
+    with pytest.raises(InfopackError, match="entry 1: check 'meta-url' is declared at level.s. warning"):
         scan_data(bad)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PASSPHRASE
+from helpers import make_redstar_trailer
 
 needs_minisign = pytest.mark.skipif(shutil.which("minisign") is None, reason="minisign is not installed")
 
@@ -259,7 +260,6 @@ def test_no_output_byte_carries_private_key_material_or_the_passphrase(run_cli, 
 # --------------------------------------------------------------------------- returned cards
 
 def plant_trailer(path: Path, serial: bytes = b"8295FF513293A") -> None:
-    from infopack.scan import make_redstar_trailer
     with open(path, "ab") as fh:
         fh.write(make_redstar_trailer(serial))
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PASSPHRASE
+from helpers import make_redstar_trailer
 
 KEYS: dict[str, Path] = {}      # the session's keys folder, for mutations that re-sign
 
@@ -103,7 +104,6 @@ def append_bytes(out):
 
 
 def append_redstar_trailer(out):
-    from infopack.scan import make_redstar_trailer
     with open(first_video(out), "ab") as fh:
         fh.write(make_redstar_trailer(b"WM8295FF513293A"[2:]))
 

@@ -4,21 +4,8 @@ Every finding is a named check with a level; the same findings feed the table, t
 and the exit code. The signatures are checked over the manifest's exact bytes before the
 manifest is trusted for anything; hashing is streamed, so memory stays flat.
 
-Checks (stable names):
-
-    signature, signature-unknown-key, signature-revoked, signature-wrong-role,
-    signature-comment, signature-threshold          who signed (see infopack.release.trust)
-    manifest-format                                 not a card manifest
-    bundle-mismatch, version-too-old                 --expect-bundle / --min-version
-    card-missing, card-mismatch                      no card, or another card's manifest
-    missing-file, extra-file, extra-folder, hidden-file,
-    size-mismatch, hash-mismatch                     the files against the manifest
-    name-not-nfc, fat-name                           names players and FAT can show
-    card-overflow                                    cluster-rounded total over the card's usable bytes
-    redstar-trailer                                  Red Star OS watermark appended to a file
-    meta-*, os-residue, scan-unreadable, ...         the metadata scanner (infopack scan)
-    deep-decode, deep-subtitle                       --deep: full decode, subtitle parse
-    image (info)                                     the card was read from a FAT image
+The checks it can report are declared in `infopack/data/checks.toml` (the areas in
+`VERIFY_AREAS`); docs/qa.md's table of them is made from the registry.
 """
 
 from __future__ import annotations
@@ -31,11 +18,19 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from infopack.checks import ERROR, INFO, WARNING, Finding, has_errors
-from infopack.errors import InfopackError, UsageError
-from infopack.scan import parallel_map
-from infopack.release.seal import MANIFEST_FORMAT
-from infopack.release.trust import TrustPolicy, build_signature_path, check_signatures
+from infopack.checks import CHECKS, ERROR, INFO, WARNING, Check, Finding, has_errors
+from infopack.errors import CheckFailed, InfopackError, UsageError
+from infopack.fat.catalog import CardType, load_card
+from infopack.fat.cost import card_cost
+from infopack.fat.image import extract_image
+from infopack.fat.names import fat_name_problems
+from infopack.release.seal import CHUNK, MANIFEST_FORMAT
+from infopack.release.trust import TrustPolicy, check_signatures
+from infopack.scan import scan_file
+from infopack.scan.file_kinds import IMAGE, MEDIA, SUBTITLE, file_kind
+from infopack.scan.redstar import find_redstar_trailer
+from infopack.subtitles.readers import read_subtitles
+from infopack.tools import ffmpeg_info, last_error_line, parallel_map, run, safe_arg
 
 HIDDEN_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "system volume information", ".trashes",
                 ".spotlight-v100", ".fseventsd", ".trash", "$recycle.bin"}
@@ -43,92 +38,14 @@ DEEP_BYTES_PER_SECOND = 2 * 10**6     # a slow decode; timeouts are generous mul
 MISMATCH_FRACTION = 0.5               # fewer of the manifest's files than this: another card
 
 
-@dataclass(frozen=True)
-class CheckInfo:
-    name: str
-    level: str          # error, warning, "error or warning", info
-    meaning: str
-    action: str
+# The areas of infopack/data/checks.toml whose checks verify reports (docs/qa.md's table).
+VERIFY_AREAS = ("signatures", "manifest", "files", "names", "card", "metadata", "subtitles", "scanner",
+                "deep", "fat-image")
 
 
-# Every check `infopack verify` can report, for QA (docs/qa.md's table is made from this;
-# tests/test_qa_docs.py keeps both in step with the code).
-QA_CHECKS: tuple[CheckInfo, ...] = tuple(CheckInfo(*row) for row in (
-    ("signature", "error", "build signature missing, malformed or not made by a trusted key over these manifest bytes",
-     "do not copy the card; get the manifest and .minisig again from the curator"),
-    ("signature-unknown-key", "error", "a signature by a key the policy does not list",
-     "ask who signed it; add the key to the policy only if it is genuine"),
-    ("signature-wrong-role", "error", "a signature by a known key used in a role the policy does not give it",
-     "have the right person sign with the right key"),
-    ("signature-revoked", "error", "a signature by a key the policy lists as revoked", "reject the bundle; re-sign with a current key"),
-    ("signature-comment", "error or warning", "the signed comment names another bundle, card or version (error); "
-     "an approval names an item not on this card (warning)", "error: a signature was copied here, reject; warning: check the approval"),
-    ("signature-threshold", "error", "fewer valid signatures for a role than the policy requires",
-     "get the missing approval (`infopack approve`)"),
-    ("manifest-format", "error", "the file is not a card manifest", "use the card-NN.manifest.json from the build"),
-    ("bundle-mismatch", "error", "the manifest is of another bundle than --expect-bundle", "use the right bundle's manifest"),
-    ("version-too-old", "error", "bundle version below --min-version (an old release, replayed?)", "get the current release"),
-    ("card-missing", "error", "no card folder or image for this manifest", "check the path; mount or insert the card"),
-    ("card-mismatch", "error", "the card's files are another card's (manifests swapped or copied)",
-     "verify the card against its own manifest"),
-    ("missing-file", "error", "in the manifest, not on the card", "re-copy the card from the build"),
-    ("extra-file", "error", "on the card, not in the manifest (or a link)", "delete it, or re-copy the card"),
-    ("extra-folder", "error", "a folder the manifest does not explain", "delete it, or re-copy the card"),
-    ("hidden-file", "error", "hidden/system file (.DS_Store, Thumbs.db, ._*, System Volume Information, ...)",
-     "delete it; copy cards with a tool that leaves none"),
-    ("size-mismatch", "error", "size differs from the signed manifest (truncated, appended to)",
-     "re-copy the file; if it came back from the field, try `infopack clean-card`"),
-    ("hash-mismatch", "error", "same size, different bytes", "re-copy the file; the copy or the card is bad"),
-    ("name-not-nfc", "error", "a name in decomposed Unicode (macOS copy); players may not show it", "re-copy from the build"),
-    ("fat-name", "error", "a name FAT or the players cannot hold", "re-copy from the build"),
-    ("card-overflow", "error or warning", "cluster-rounded total over the card class's usable bytes (warning: class unknown)",
-     "use a bigger card class; rebuild"),
-    ("redstar-trailer", "error or warning", "Red Star OS watermark appended (error: serial decrypted; warning: shape only)",
-     "`infopack clean-card`, then verify again"),
-    ("meta-tag", "error or warning", "a container/stream tag beyond the technical minimum (warning: a language code)",
-     "rebuild; report the file to the curator"),
-    ("meta-creation-time", "error", "a date in tags, EXIF or a PNG tIME chunk", "rebuild"),
-    ("meta-gps", "error", "a GPS position (tags, EXIF, ISO 6709 text)", "rebuild; tell the curator at once"),
-    ("meta-chapters", "error", "chapters (their titles and times)", "rebuild"),
-    ("meta-attachment", "error or warning", "cover art, attached file, data track (error); a second video track (warning)",
-     "rebuild"),
-    ("meta-captions", "error", "closed captions inside the video stream", "rebuild"),
-    ("meta-subtitle-stream", "warning", "a subtitle track that cannot be scanned (picture-based or not extractable)",
-     "check it by eye, or rebuild without it"),
-    ("meta-exif", "error", "EXIF (camera, software, owner, ...) in an image or media file", "rebuild"),
-    ("meta-xmp", "error", "an XMP packet (tools, history, paths, people)", "rebuild"),
-    ("meta-icc", "error", "an ICC colour profile (can name the device or software)", "rebuild"),
-    ("meta-comment", "error", "an image comment or text chunk", "rebuild"),
-    ("meta-thumbnail", "error", "an embedded thumbnail or extra images (MPO)", "rebuild"),
-    ("meta-iptc", "error", "Photoshop/IPTC block (captions, credits, places)", "rebuild"),
-    ("meta-encoder-string", "error or warning", "a tool, device or encoder version in the bytes (warning: generic LAME)",
-     "error: rebuild; warning: nothing to do"),
-    ("meta-path", "error", "a file path naming a user account", "rebuild"),
-    ("meta-url", "warning", "a web address in a media or image file", "check what it names"),
-    ("meta-email", "error", "an e-mail address", "rebuild"),
-    ("sub-credit", "error", "a subtitle credit line or release-group tag", "rebuild (the build scrubs subtitles)"),
-    ("sub-url", "error", "a web address in subtitles", "rebuild"),
-    ("sub-email", "error", "an e-mail address in subtitles", "rebuild"),
-    ("sub-path", "error", "a file path in subtitles", "rebuild"),
-    ("sub-handle", "error", "a social-media handle in subtitles", "rebuild"),
-    ("sub-ass-info", "error", "ASS script info, Aegisub data, comments or names", "rebuild"),
-    ("sub-unreadable", "error", "a subtitle file that cannot be read", "rebuild; it could not be checked"),
-    ("os-residue", "error", "a file an operating system leaves behind", "delete it"),
-    ("scan-unreadable", "error", "a file that could not be read as its kind: not checked, so not clean",
-     "re-copy; if it persists, rebuild"),
-    ("scan-damaged", "warning", "ffprobe read the headers but complained (cut short?)", "run `--deep`; re-copy"),
-    ("deep-decode", "error", "--deep: the media does not decode cleanly", "re-copy; if it persists, rebuild"),
-    ("deep-subtitle", "error", "--deep: a subtitle file does not parse", "rebuild"),
-    ("image", "info", "the card was read from a FAT image (.img) with mtools", "nothing"),
-))
-
-
-
-def qa_checks_table() -> str:
-    """QA_CHECKS as the Markdown table in docs/qa.md."""
-    rows = ["| check | level | what it means | what to do |", "|---|---|---|---|"]
-    rows += [f"| `{c.name}` | {c.level} | {c.meaning} | {c.action} |".replace("|  |", "| |") for c in QA_CHECKS]
-    return "\n".join(rows) + "\n"
+def verify_checks() -> list[Check]:
+    """Every check `infopack verify` can report, in the registry's order."""
+    return [c for c in CHECKS.values() if c.area in VERIFY_AREAS]
 
 
 @dataclass(frozen=True)
@@ -159,10 +76,6 @@ class CardReport:
                 "bytes": self.bytes, "signer": self.signer, "image": self.image,
                 "signers": [s.to_dict() for s in self.signers],
                 "findings": [f.to_dict() for f in self.findings]}
-
-
-def signature_paths(manifest_path: Path) -> list[Path]:
-    return [build_signature_path(manifest_path)]
 
 
 def as_policy(trust) -> TrustPolicy:
@@ -199,10 +112,6 @@ def verify_target(target: Path, manifest_path: Path, trust, options: VerifyOptio
 
 
 def verify_image(image: Path, manifest_path: Path, trust, options: VerifyOptions = VerifyOptions()) -> CardReport:
-    try:
-        from infopack.fat.image import extract_image
-    except ImportError:
-        raise UsageError(image, "cannot read FAT images here (infopack.fat.image is missing)") from None
     with tempfile.TemporaryDirectory(prefix="infopack-verify-") as tmp:
         extracted = extract_image(image, Path(tmp) / "card")
         report = verify_card(extracted, manifest_path, trust, options)
@@ -345,7 +254,6 @@ def check_all(items: list[tuple[Path, str, dict]], options: VerifyOptions) -> li
 
 def check_file(path: Path, rel: str, entry: dict, options: VerifyOptions) -> list[Finding]:
     """Size, SHA-256 and content of one file, from one streamed read of it."""
-    from infopack.scan import scan_file
     try:
         size = path.lstat().st_size
     except OSError:
@@ -365,17 +273,14 @@ def check_file(path: Path, rel: str, entry: dict, options: VerifyOptions) -> lis
 
 
 def _fat_problems(name: str) -> list[str]:
-    from infopack.fat.names import fat_name_problems
     # NFC has its own check (name-not-nfc); do not report it twice.
     return [p for p in fat_name_problems(name) if "NFC" not in p]
 
 
 def deep_findings(path: Path, rel: str) -> list[Finding]:
     """Decode every frame of media (ffmpeg errors fatal); parse every subtitle file."""
-    from infopack.scan import IMAGE, MEDIA, SUBTITLE, file_kind
     kind = file_kind(str(path))
     if kind in (MEDIA, IMAGE):
-        from infopack.tools import ffmpeg_info, last_error_line, run, safe_arg
         ffmpeg = ffmpeg_info().ffmpeg
         timeout = 120 + path.stat().st_size / DEEP_BYTES_PER_SECOND
         try:
@@ -386,7 +291,6 @@ def deep_findings(path: Path, rel: str) -> list[Finding]:
         if proc.returncode != 0 or proc.stderr.strip():
             return [Finding("deep-decode", ERROR, rel, f"does not decode cleanly: {last_error_line(proc.stderr)}")]
     elif kind == SUBTITLE:
-        from infopack.subtitles.readers import read_subtitles
         try:
             read_subtitles(path)
         except InfopackError as exc:
@@ -432,8 +336,6 @@ def _matching_sibling(fingerprint: frozenset, manifest_path: Path) -> str | None
 
 def check_overflow(on_card: dict[str, int], manifest: dict) -> list[Finding]:
     """Cluster-rounded total of what is on the card against the usable bytes of its class."""
-    from infopack.fat.catalog import CardType, load_card
-    from infopack.fat.cost import card_cost
     card_info = manifest["card"]
     name = str(card_info.get("class", ""))
     try:
@@ -482,8 +384,6 @@ def clean_card(card_dir: Path, manifest_path: Path, trust) -> tuple[list[Restore
     The signatures are checked first; nothing is changed unless they hold. A file is truncated
     only when the SHA-256 of the bytes before its trailer equals the manifest's hash: never guessed.
     """
-    from infopack.scan import find_redstar_trailer
-    from infopack.release.seal import CHUNK
     policy = as_policy(trust)
     data = manifest_path.read_bytes()
     probe = CardReport(card_id="", target=str(card_dir))
@@ -492,7 +392,6 @@ def clean_card(card_dir: Path, manifest_path: Path, trust) -> tuple[list[Restore
         raise UsageError(manifest_path, probe.findings[0].message)
     sig_errors = [f for f in check_signatures(manifest_path, data, policy, manifest).findings if f.level == ERROR]
     if sig_errors:
-        from infopack.errors import CheckFailed
         raise CheckFailed(manifest_path, f"{sig_errors[0].check}: {sig_errors[0].message}; nothing was changed")
     restored: list[Restored] = []
     skipped: list[Finding] = []

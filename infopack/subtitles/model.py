@@ -10,8 +10,6 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field, replace
 
-FORMATS = ("srt", "sami", "vtt", "ass")
-
 
 @dataclass
 class Cue:
