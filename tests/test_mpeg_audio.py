@@ -479,13 +479,14 @@ def test_speed_of_search_and_cleaning(legacy_avi_file, encoded, capsys):
     for label, sample in samples.items():
         data = (sample * (64 * 2**20 // len(sample) + 1))[:64 * 2**20]
         search = BitShiftedSearch([b"LAME3.", b"Lavc", b"Lavf"], context=8)
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         hits = []
         view = memoryview(data)
         for at in range(0, len(data), 2**20):
             hits += search.feed(view[at:at + 2**20])
         hits += search.finish()
-        rates[label] = len(data) / (time.perf_counter() - start) / 1e6
+        rates[label] = (len(data) / (time.perf_counter() - start) / 1e6,
+                        len(data) / (time.process_time() - start_cpu) / 1e6)
         found = len([hit for hit in hits if hit.needle == b"LAME3."])
         assert found >= len(find_bitshifted(sample, b"LAME3.")) * (len(data) // len(sample))
     stream = encoded["128k-stereo-44100-music"].read_bytes() * 200          # 10 minutes of 128k audio
@@ -493,9 +494,9 @@ def test_speed_of_search_and_cleaning(legacy_avi_file, encoded, capsys):
     frames = clean_stream(bytearray(stream)).frames
     clean_seconds = time.perf_counter() - start
     with capsys.disabled():
-        for label, rate in rates.items():
-            print(f"\nBitShiftedSearch (LAME3., Lavc, Lavf), {label}: {rate:.0f} MB/s, "
-                  f"a 4 GB card in {4000 / rate:.0f} s")
+        for label, (rate, cpu_rate) in rates.items():
+            print(f"\nBitShiftedSearch (LAME3., Lavc, Lavf), {label}: {rate:.0f} MB/s "
+                  f"({cpu_rate:.0f} MB/s of CPU time), a 4 GB card in {4000 / rate:.0f} s")
         print(f"clean_stream: {frames / clean_seconds:.0f} frames/s, a 2-hour 128k MP3 in "
               f"{clean_seconds * 12:.1f} s")
-    assert min(rates.values()) > 10
+    assert min(rate for rate, _ in rates.values()) > 10
