@@ -8,10 +8,10 @@ mode=${1:-demo}
 declare -A pkg_for=(
   [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [minisign]=minisign [exiftool]=libimage-exiftool-perl
   [mkfs.fat]=dosfstools [fsck.fat]=dosfstools [mcopy]=mtools [tesseract]=tesseract-ocr
-  [fc-list]=fontconfig [sha256sum]=coreutils [chromium]=chromium
+  [fc-list]=fontconfig [sha256sum]=coreutils [chromium]=chromium [mpg123]=mpg123
 )
 tools=(ffmpeg ffprobe minisign)
-[ "$mode" = test ] && tools+=(exiftool mkfs.fat fsck.fat mcopy tesseract fc-list chromium)
+[ "$mode" = test ] && tools+=(exiftool mkfs.fat fsck.fat mcopy tesseract fc-list chromium mpg123)
 
 missing=()
 for tool in "${tools[@]}"; do
