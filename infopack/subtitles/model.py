@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field, replace
 
-FORMATS = ("srt", "sami", "vtt", "ass")
+FORMATS = ("srt", "sami", "vtt", "ass", "ocr")   # "ocr": read from an image track by tesseract
 
 
 @dataclass
@@ -19,6 +19,7 @@ class Cue:
     start_ms: int
     end_ms: int
     text: str        # plain text, lines joined with "\n", no tags
+    confidence: float | None = None   # OCR only: tesseract's confidence (0-100) in this cue's text
 
     @property
     def duration_ms(self) -> int:
@@ -29,7 +30,7 @@ class Cue:
 class SubtitleDoc:
     cues: list[Cue]
     source: str                  # the path it was read from ("" when built in code)
-    format: str                  # "srt" | "sami" | "vtt" | "ass"
+    format: str                  # one of FORMATS
     encoding: str                # how the bytes were decoded, e.g. "cp949"
     fixes: list[str] = field(default_factory=list)
     removals: list[str] = field(default_factory=list)
