@@ -100,8 +100,13 @@ def reading_speed(text: str, duration_ms: int) -> float:
 
 
 def clean(doc: SubtitleDoc, *, max_chars_per_line: int = 32, max_lines: int = 2,
-          min_duration_ms: int = 700, max_cps: float = 20.0) -> SubtitleDoc:
-    """NFC, plain text, wrapped for small screens, minimum duration; slow-reading warnings."""
+          min_duration_ms: int = 700, max_cps: float = 20.0, end_limit_ms: int | None = None) -> SubtitleDoc:
+    """NFC, plain text, wrapped for small screens, minimum duration; slow-reading warnings.
+
+    A short cue is lengthened to `min_duration_ms`, but never into the next cue and never
+    past `end_limit_ms` (the last moment a cue may show: see `timing.end_limit_ms`), so a
+    soft track cannot make the output longer than its media.
+    """
     new = doc.evolve()
     kept = []
     for position, cue in enumerate(new.cues):
@@ -122,7 +127,7 @@ def clean(doc: SubtitleDoc, *, max_chars_per_line: int = 32, max_lines: int = 2,
             _warn(new, f"cue {cue.index}: {len(lines)} lines, more than {max_lines}; consider splitting it")
         cue.text = "\n".join(lines)
         following = new.cues[position + 1] if position + 1 < len(new.cues) else None
-        _extend_short(new, cue, following, min_duration_ms)
+        _extend_short(new, cue, following, min_duration_ms, end_limit_ms)
         speed = reading_speed(cue.text, cue.duration_ms)
         if speed > max_cps:
             _warn(new, f"cue {cue.index}: reading speed {speed:.1f} characters/s is over {max_cps:g}")
@@ -131,11 +136,16 @@ def clean(doc: SubtitleDoc, *, max_chars_per_line: int = 32, max_lines: int = 2,
     return new
 
 
-def _extend_short(doc: SubtitleDoc, cue: Cue, following: Cue | None, min_duration_ms: int) -> None:
+def _extend_short(doc: SubtitleDoc, cue: Cue, following: Cue | None, min_duration_ms: int,
+                  end_limit_ms: int | None) -> None:
     if cue.duration_ms >= min_duration_ms:
         return
-    limit = following.start_ms if following is not None else cue.start_ms + min_duration_ms
-    new_end = min(cue.start_ms + min_duration_ms, max(limit, cue.end_ms))
+    limit = cue.start_ms + min_duration_ms
+    if following is not None:
+        limit = min(limit, following.start_ms)
+    if end_limit_ms is not None:
+        limit = min(limit, end_limit_ms)
+    new_end = max(limit, cue.end_ms)
     if new_end > cue.end_ms:
         doc.fixes.append(f"cue {cue.index}: duration {cue.duration_ms} ms extended to "
                          f"{new_end - cue.start_ms} ms")

@@ -17,6 +17,7 @@ class Cue:
     start_ms: int
     end_ms: int
     text: str        # plain text, lines joined with "\n", no tags
+    confidence: float | None = None   # OCR only: tesseract's confidence (0-100) in this cue's text
 
     @property
     def duration_ms(self) -> int:
@@ -27,7 +28,7 @@ class Cue:
 class SubtitleDoc:
     cues: list[Cue]
     source: str                  # the path it was read from ("" when built in code)
-    format: str                  # "srt" | "sami" | "vtt" | "ass"
+    format: str                  # "srt", "sami", "vtt", "ass", or "ocr" (read from an image track by tesseract)
     encoding: str                # how the bytes were decoded, e.g. "cp949"
     fixes: list[str] = field(default_factory=list)
     removals: list[str] = field(default_factory=list)

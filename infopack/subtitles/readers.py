@@ -25,51 +25,60 @@ SUBTITLE_EXTENSIONS = (".srt", ".smi", ".sami", ".vtt", ".ass", ".ssa")
 MAX_SUBTITLE_BYTES = 20 * 1024 * 1024   # real subtitle files are well under 1 MB
 
 
-def read_subtitles(path: str | os.PathLike, *, language_class: str | None = None) -> SubtitleDoc:
+def read_subtitles(path: str | os.PathLike, *, language_class: str | None = None,
+                   display: str | None = None) -> SubtitleDoc:
     """Detect encoding and format, parse, repair safe damage and record every repair.
 
     Anything that cannot be repaired safely raises InfopackError naming the cue and line.
+    `display` is what messages and the document call the file: what the curator gave
+    (`subs/ep01.smi`, `ep01.mkv (track 2)`), never a copy in a work folder. It defaults
+    to `path`.
     """
     path = os.fspath(path)
-    data = _read_bytes(path)
-    text, encoding = decode_subtitle_bytes(data, path)
-    return parse_text(text, path, encoding=encoding, language_class=language_class)
+    name = display or path
+    data = _read_bytes(path, name)
+    text, encoding = decode_subtitle_bytes(data, name)
+    return parse_text(text, path, encoding=encoding, language_class=language_class, display=name)
 
 
 def parse_text(text: str, path: str = "", *, encoding: str = "str",
-               language_class: str | None = None) -> SubtitleDoc:
-    """Parse already-decoded text (format from content, else from `path`'s extension)."""
+               language_class: str | None = None, display: str | None = None) -> SubtitleDoc:
+    """Parse already-decoded text (format from content, else from `path`'s extension).
+
+    Messages and `SubtitleDoc.source` use `display` (default: `path`).
+    """
+    name = display or path
     notes = ParseNotes()
     text, newline_fix = normalise_newlines(text.lstrip("\ufeff"))
     if newline_fix:
         notes.fixes.append(newline_fix)
-    reader = choose_reader(text, path)
-    raw = reader.parse(text, path, notes, language_class)
+    reader = choose_reader(text, path, display=name)
+    raw = reader.parse(text, name, notes, language_class)
     _normalise_text(raw, notes)
     cues = repair_timeline(raw, notes)
-    return SubtitleDoc(cues=cues, source=path, format=reader.FORMAT, encoding=encoding,
+    return SubtitleDoc(cues=cues, source=name, format=reader.FORMAT, encoding=encoding,
                        fixes=notes.fixes, removals=notes.removals, warnings=notes.warnings)
 
 
-def choose_reader(text: str, path: str):
+def choose_reader(text: str, path: str, *, display: str | None = None):
     for reader in READERS:
         if reader.sniff(text):
             return reader
     by_extension = BY_EXTENSION.get(Path(path).suffix.lower())
     if by_extension is not None:
         return by_extension
-    raise InfopackError(path, "not a subtitle file this tool reads (SRT, SAMI, WebVTT, ASS/SSA)")
+    raise InfopackError(display or path, "not a subtitle file this tool reads (SRT, SAMI, WebVTT, ASS/SSA)")
 
 
-def _read_bytes(path: str) -> bytes:
+def _read_bytes(path: str, name: str) -> bytes:
     try:
         size = os.path.getsize(path)
         if size > MAX_SUBTITLE_BYTES:
-            raise InfopackError(path, f"{size} bytes is far too big for a subtitle file")
+            raise InfopackError(name, f"{size} bytes is far too big for a subtitle file")
         with open(path, "rb") as handle:
             return handle.read()
     except OSError as exc:
-        raise InfopackError(path, f"cannot read the file: {exc.strerror or exc}") from None
+        raise InfopackError(name, f"cannot read the file: {exc.strerror or exc}") from None
 
 
 def _normalise_text(raw: list[RawCue], notes: ParseNotes) -> None:

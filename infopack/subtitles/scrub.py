@@ -117,10 +117,19 @@ def scrub(doc: SubtitleDoc, extra_patterns_file: str | None = None) -> SubtitleD
         if not text:
             new.removals.append(f"cue {cue.index}: nothing left after scrubbing; cue removed")
             continue
+        if found and not _has_words(text):
+            new.removals.append(f"cue {cue.index}: only {_one_line(text)!r} left after scrubbing; cue removed")
+            continue
         cue.text = text
         kept.append(cue)
     new.cues = renumber(kept)
     return new
+
+
+def _has_words(text: str) -> bool:
+    """A letter or digit in any script: what is left of a cut cue is worth showing only then
+    (`www.site.example / me@mail.example` leaves a bare `/`)."""
+    return any(ch.isalnum() for ch in text)
 
 
 def _one_line(text: str) -> str:

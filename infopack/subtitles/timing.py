@@ -7,12 +7,14 @@ Readers accept the damage seen in the wild (one-digit fields, missing millisecon
 
 from __future__ import annotations
 
+import math
 import re
 
 from infopack.errors import UsageError
 from infopack.subtitles.model import Cue, ParseNotes, RawCue, SubtitleDoc, renumber
 
 DEFAULT_DURATION_MS = 2000      # for cues whose end is missing or not after their start
+UNKNOWN_FRAME_MS = 40           # one frame at 25 fps, the margin when the frame rate is unknown
 
 _TIMESTAMP = re.compile(
     r"^(?:(?P<h>\d{1,3})\s*:\s*)?(?P<m>\d{1,2})\s*:\s*(?P<s>\d{1,2})"
@@ -143,4 +145,35 @@ def scale_fps(doc: SubtitleDoc, from_fps: float, to_fps: float) -> SubtitleDoc:
     for cue in new.cues:
         cue.start_ms = int(round(cue.start_ms * factor))
         cue.end_ms = max(cue.start_ms + 1, int(round(cue.end_ms * factor)))
+    return new
+
+
+def end_limit_ms(duration_s: float, fps: float | None = None) -> int:
+    """The last moment a cue may show: the media's end less one frame of the output video.
+
+    The margin is one frame (ceil(1000/fps) ms: 40 ms at 25 fps, 42 ms at 23.976 fps;
+    40 ms when there is no frame rate): the encoded video ends with its last frame, which
+    can be a few milliseconds before the source's container duration (audio often runs a
+    little longer), and a subtitle sample ending after it would lengthen the output file.
+    """
+    frame_ms = math.ceil(1000 / fps) if fps and fps > 0 else UNKNOWN_FRAME_MS
+    return max(0, math.floor(duration_s * 1000) - frame_ms)
+
+
+def fit_to_end(doc: SubtitleDoc, limit_ms: int) -> SubtitleDoc:
+    """Cues past `limit_ms` would lengthen the file and never show: clip them, or drop
+    (as a recorded removal) those that start at or after it."""
+    new = doc.evolve()
+    kept = []
+    for cue in new.cues:
+        if cue.start_ms >= limit_ms:
+            new.removals.append(f"cue {cue.index}: starts at {format_srt_time(cue.start_ms)}, after the end "
+                                f"of the media ({format_srt_time(limit_ms)}); removed: {cue.text!r}")
+            continue
+        if cue.end_ms > limit_ms:
+            new.fixes.append(f"cue {cue.index}: ends after the end of the media; end set to "
+                             f"{format_srt_time(limit_ms)}")
+            cue.end_ms = limit_ms
+        kept.append(cue)
+    new.cues = renumber(kept)
     return new

@@ -1,0 +1,275 @@
+"""Which subtitles an item gets: what the manifest says, else the one Korean source there is.
+
+For these viewers a film without its Korean subtitles is a film nobody understands, and
+a silent loss is worse than a refusal. So every source that was looked at is recorded
+with the reason it was or was not taken, and when two Korean sources remain the choice
+is refused with the manifest line that settles it.
+
+Manifest syntax (the item's `subtitles` key):
+- absent: choose automatically among subtitle files beside the source and its tracks;
+- `["subs/ep01.ko.srt"]` (or the bare string): that file;
+- `["track:2"]`: the second subtitle track of the source, numbered from 1 as `infopack
+  init` and `plan` list them and as players (VLC, mpv, PotPlayer) number subtitle tracks;
+  a `track:0` would look like "none" to a curator, so numbering starts at 1;
+- `[]` or `"none"`: no subtitles, on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from infopack.errors import InfopackError, UsageError
+from infopack.subtitles.sources import (KOREAN_NAME_TAGS, KOREAN_SHARE, SubtitleSource, hangul_share,
+                                        name_language)
+
+_TRACK = re.compile(r"^\s*track\s*:\s*(-?\d+)\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class SubtitleSpec:
+    """What an item's `subtitles` key says."""
+    mode: str                     # "auto" (no key), "none", "file" or "track"
+    file: str | None = None       # mode "file": the path as written (the manifest resolves it)
+    track: int | None = None      # mode "track": 1-based among the source's subtitle tracks
+
+    def to_toml(self) -> str:
+        """The value as a curator writes it (for messages and `infopack init`)."""
+        if self.mode == "none":
+            return '"none"'
+        if self.mode == "track":
+            return f'["track:{self.track}"]'
+        if self.mode == "file":
+            return f'["{self.file}"]'
+        return "(not set)"
+
+
+def parse_subtitles_spec(value, *, manifest: str | os.PathLike | None = None,
+                         key: str = "subtitles") -> SubtitleSpec:
+    """Read the TOML value of an item's `subtitles` key (None: the key is absent).
+
+    Errors name the manifest and the key, like the manifest loader's own.
+    """
+    def fail(problem: str) -> UsageError:
+        return UsageError(manifest, f"{key}: {problem}")
+
+    if value is None:
+        return SubtitleSpec("auto")
+    if isinstance(value, str):
+        value = [] if value.strip().lower() == "none" else [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise fail('must be a list with one subtitle file, ["track:N"], or "none"')
+    if not value:
+        return SubtitleSpec("none")
+    if len(value) > 1:
+        raise fail(f"names {len(value)} subtitle sources ({', '.join(value)}); an item shows one: "
+                   f"keep the Korean one")
+    text = value[0].strip()
+    if not text:
+        raise fail("empty subtitle path")
+    if text.lower() == "none":
+        return SubtitleSpec("none")
+    match = _TRACK.match(text)
+    if match:
+        number = int(match.group(1))
+        if number < 1:
+            raise fail(f"{text!r}: tracks are numbered from 1, as `infopack plan` lists them "
+                       f'(for no subtitles write subtitles = "none")')
+        return SubtitleSpec("track", track=number)
+    if text.lower().startswith("track"):
+        raise fail(f'{text!r} is not a track: write "track:N" with N from `infopack plan`')
+    return SubtitleSpec("file", file=text)
+
+
+@dataclass(frozen=True)
+class Considered:
+    """A source that was looked at and not taken, and why."""
+    source: SubtitleSource
+    reason: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The chosen source (or None), why, and every other source with the reason it was left."""
+    chosen: SubtitleSource | None
+    reason: str
+    not_chosen: tuple[Considered, ...] = ()
+    warnings: tuple[str, ...] = ()
+    explicit: bool = False        # the manifest decided (a file, a track, or "none")
+
+    @property
+    def missing(self) -> bool:
+        """No subtitles, and the curator did not ask for none: `[bundle] require_subtitles` refuses this."""
+        return self.chosen is None and not self.explicit
+
+    def to_report(self) -> dict:
+        return {
+            "subtitle_source": self.chosen.describe() if self.chosen else None,
+            "subtitle_source_kind": self.chosen.kind if self.chosen else None,
+            "subtitle_choice": self.reason,
+            "subtitles_missing": self.missing,
+            "not_chosen": [{"source": c.source.describe(), "why": c.reason} for c in self.not_chosen],
+            "choice_warnings": list(self.warnings),
+        }
+
+
+@dataclass
+class _Verdicts:
+    korean: list[Considered] = field(default_factory=list)
+    other: list[Considered] = field(default_factory=list)
+
+
+def choose_source(spec: SubtitleSpec, sidecars: list[SubtitleSource], tracks: list[SubtitleSource],
+                  read_text: Callable[[SubtitleSource], str], *, item_id: str,
+                  manifest: str | os.PathLike | None = None) -> Choice:
+    """Apply the manifest's `subtitles` (see the module docstring) to the item's sources.
+
+    `sidecars`: in mode "file" the one named file; in mode "auto" the files found beside
+    the source (`sources.find_sidecars`). `tracks`: the source's subtitle tracks
+    (`SubtitleSource.embedded`). `read_text(source)` returns a source's cue text; it is
+    called only where the language must be measured (sidecars, tracks tagged `und`).
+    Raises UsageError naming the manifest and item when the choice is the curator's to make.
+    """
+    where = f"item {item_id}"
+    if spec.mode == "none":
+        return Choice(None, 'the manifest says subtitles = "none"', tuple(
+            Considered(s, 'not used: the manifest says subtitles = "none"') for s in sidecars + tracks),
+            explicit=True)
+    if spec.mode == "file":
+        if len(sidecars) != 1:
+            raise ValueError("mode 'file' needs exactly the one named sidecar")
+        chosen = sidecars[0]
+        warnings = _file_warnings(chosen, read_text)
+        return Choice(chosen, "named in the manifest", tuple(
+            Considered(t, f"not used: the manifest names {chosen.display}") for t in tracks),
+            tuple(warnings), explicit=True)
+    if spec.mode == "track":
+        return _named_track(spec.track, tracks, where, manifest)
+    verdicts = _Verdicts()
+    for source in sidecars:
+        _judge_sidecar(source, read_text, verdicts)
+    for source in tracks:
+        _judge_track(source, read_text, verdicts)
+    if len(verdicts.korean) > 1:
+        raise UsageError(manifest, f"{where}: {len(verdicts.korean)} Korean subtitle sources, and an item shows "
+                                   f"one: " + "; ".join(f"{c.source.describe()} ({c.reason}): write "
+                                                        f"subtitles = {_spec_for(c.source)}"
+                                                        for c in verdicts.korean)
+                                   + ' in its [[items]] entry (or subtitles = "none")')
+    if verdicts.korean:
+        return Choice(verdicts.korean[0].source, f"the only Korean source: {verdicts.korean[0].reason}",
+                      tuple(verdicts.other))
+    looked = "no subtitle files beside the source and no subtitle tracks in it" if not verdicts.other \
+        else "no Korean subtitles among the sources looked at"
+    return Choice(None, looked, tuple(verdicts.other))
+
+
+def _spec_for(source: SubtitleSource) -> str:
+    if source.track is not None:
+        return SubtitleSpec("track", track=source.track.number).to_toml()
+    return SubtitleSpec("file", file=source.display).to_toml()
+
+
+def _measure(source: SubtitleSource, read_text) -> tuple[float | None, str]:
+    """(Hangul share, "") or (None, why it could not be read)."""
+    try:
+        return hangul_share(read_text(source)), ""
+    except InfopackError as exc:
+        return None, f"unreadable: {exc.problem}"
+
+
+def _judge_sidecar(source: SubtitleSource, read_text, verdicts: _Verdicts) -> None:
+    word = name_language(source.path)
+    if word is not None and word not in KOREAN_NAME_TAGS:
+        verdicts.other.append(Considered(source, f"not Korean: the file name says {word!r}"))
+        return
+    share, problem = _measure(source, read_text)
+    if share is None:
+        verdicts.other.append(Considered(source, problem))
+    elif share >= KOREAN_SHARE:
+        named = f"the file name says {word!r}, " if word else ""
+        verdicts.korean.append(Considered(source, f"{named}{share:.0%} of its letters are Hangul"))
+    else:
+        verdicts.other.append(Considered(source, f"not Korean: {share:.0%} of its letters are Hangul"))
+
+
+def _judge_track(source: SubtitleSource, read_text, verdicts: _Verdicts) -> None:
+    track = source.track
+    said_korean = track.korean_tag or track.korean_title
+    why_korean = f"language tag {track.language}" if track.korean_tag else f"title {track.title!r}"
+    if track.kind == "unsupported":
+        reason = f"codec {track.codec or 'unknown'} cannot be read as subtitles"
+    elif track.partial:
+        reason = "forced or signs only: it shows some lines (signs, foreign speech), not all the dialogue"
+    elif track.commentary:
+        reason = "a commentary track"
+    elif said_korean and not track.known_other_language:
+        kind = ", pictures: burned in or read by OCR" if track.kind == "image" else ""
+        verdicts.korean.append(Considered(source, why_korean + kind))
+        return
+    elif track.known_other_language and not said_korean:
+        reason = f"not Korean: language tag {track.language}"
+    elif track.kind == "image":
+        unclear = f"tag {track.language or 'none'}" + (f", title {track.title!r}" if track.title else "")
+        reason = (f"language {'unclear' if said_korean else 'unknown'} ({unclear}) and its text is pictures; "
+                  f"if it is Korean, choose it with subtitles = {_spec_for(source)}")
+    else:
+        share, problem = _measure(source, read_text)
+        if share is None:
+            reason = problem
+        elif share >= KOREAN_SHARE:
+            tag = f"tag {track.language or 'none'}"
+            verdicts.korean.append(Considered(source, f"{tag}, but {share:.0%} of its letters are Hangul"))
+            return
+        else:
+            reason = f"not Korean: tag {track.language or 'none'}, {share:.0%} of its letters are Hangul"
+    verdicts.other.append(Considered(source, reason))
+
+
+def _named_track(number: int, tracks: list[SubtitleSource], where: str, manifest) -> Choice:
+    chosen = next((s for s in tracks if s.track.number == number), None)
+    if chosen is None:
+        listed = "; ".join(s.track.describe() for s in tracks) or "none"
+        raise UsageError(manifest, f"{where}: subtitles = [\"track:{number}\"], but the source has "
+                                   f"{len(tracks)} subtitle track(s): {listed}")
+    track = chosen.track
+    if track.kind == "unsupported":
+        raise UsageError(manifest, f"{where}: {chosen.describe()}: codec {track.codec or 'unknown'} cannot be "
+                                   f"read as subtitles; choose another track or a subtitle file")
+    warnings = []
+    if track.known_other_language and not track.korean_title:
+        warnings.append(f"{chosen.describe()} is tagged {track.language!r}, not Korean")
+    if track.partial:
+        warnings.append(f"{chosen.describe()} is forced or signs only: it may show only some lines")
+    others = tuple(Considered(s, f"not used: the manifest chooses track {number}")
+                   for s in tracks if s is not chosen)
+    return Choice(chosen, "chosen in the manifest", others, tuple(warnings), explicit=True)
+
+
+def _file_warnings(source: SubtitleSource, read_text) -> list[str]:
+    """A named file is used as named, but one with little Hangul is worth a loud warning."""
+    share, problem = _measure(source, read_text)
+    if share is None:
+        return []          # the build reads it again and stops with the reader's own message
+    if share < KOREAN_SHARE:
+        return [f"{source.display}: only {share:.0%} of its letters are Hangul; is it the Korean subtitle?"]
+    return []
+
+
+def missing_message(choice: Choice, item_id: str) -> str | None:
+    """One line for an item left without subtitles the curator did not refuse (None otherwise):
+    a warning in the build's report, or with `[bundle] require_subtitles` the refusal."""
+    if not choice.missing:
+        return None
+    looked = "; ".join(f"{c.source.describe()}: {c.reason}" for c in choice.not_chosen)
+    return (f"item {item_id}: no Korean subtitles ({choice.reason}{': ' + looked if looked else ''}); name a "
+            f'file or track with subtitles = ["FILE"] or ["track:N"], or write subtitles = "none" if it needs none')
+
+
+def require_subtitles(choice: Choice, *, item_id: str, manifest: str | os.PathLike | None = None) -> None:
+    """`[bundle] require_subtitles = true`: an item without subtitles stops the build."""
+    message = missing_message(choice, item_id)
+    if message:
+        raise UsageError(manifest, message)
