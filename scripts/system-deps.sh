@@ -9,9 +9,10 @@ declare -A pkg_for=(
   [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [minisign]=minisign [exiftool]=libimage-exiftool-perl
   [mkfs.fat]=dosfstools [fsck.fat]=dosfstools [mcopy]=mtools [tesseract]=tesseract-ocr
   [fc-list]=fontconfig [sha256sum]=coreutils [chromium]=chromium
+  [pdftotext]=poppler-utils [pdfinfo]=poppler-utils [pdftoppm]=poppler-utils [qpdf]=qpdf
 )
 tools=(ffmpeg ffprobe minisign)
-[ "$mode" = test ] && tools+=(exiftool mkfs.fat fsck.fat mcopy tesseract fc-list chromium)
+[ "$mode" = test ] && tools+=(exiftool mkfs.fat fsck.fat mcopy tesseract fc-list chromium pdftotext pdfinfo pdftoppm qpdf)
 
 missing=()
 for tool in "${tools[@]}"; do
