@@ -21,6 +21,7 @@ done
 if [ "$mode" = test ]; then
   # Data packages that no command reveals: a Korean font for burned-in subtitles, Korean OCR.
   fc-list 2>/dev/null | grep -qi nanum || missing+=(fonts-nanum)
+  perl -MArchive::Zip -e 1 2>/dev/null || missing+=(libarchive-zip-perl)     # exiftool reads EPUB metadata with it
   [ -e /usr/share/tesseract-ocr/5/tessdata/kor.traineddata ] || ls /usr/share/tesseract-ocr/*/tessdata/kor.traineddata >/dev/null 2>&1 || missing+=(tesseract-ocr-kor)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -207,7 +207,8 @@ def make_epub(path: Path, *, extra: dict[str, bytes] | None = None, chapter1: by
              f'<p onclick="alert(1)">{EPUB_PARAGRAPHS[1]}</p>'
              f'<p><img src="../images/cover.jpg" alt="표지"/> <a href="{PLANTED_URL}">누리집</a></p>'
              f'<span epub:type="pagebreak" id="page2" title="2"/>')
-    body2 = f'<h1>2장</h1><p>{EPUB_PARAGRAPHS[2]}&nbsp;</p><img src="{PLANTED_URL}/tracker.png" alt=""/>'
+    body2 = (f'<h1>2장</h1><p xmlns:o="urn:schemas-microsoft-com:office:office">{EPUB_PARAGRAPHS[2]}&nbsp;'
+             f'<o:p></o:p></p><img src="{PLANTED_URL}/tracker.png" alt=""/>')
     nav = (f'<nav epub:type="toc"><ol><li><a href="text/chapter%201.xhtml">1장</a></li>'
            f'<li><a href="text/chapter2.xhtml">2장</a></li></ol></nav>')
     files = {
@@ -232,7 +233,8 @@ def make_epub(path: Path, *, extra: dict[str, bytes] | None = None, chapter1: by
         **(extra or {}),
     }
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+        archive.writestr(zipfile.ZipInfo("mimetype", date_time=(2024, 5, 1, 10, 0, 0)), "application/epub+zip",
+                         compress_type=zipfile.ZIP_STORED)
         for name, data in files.items():
             archive.writestr(zipfile.ZipInfo(name, date_time=(2024, 5, 1, 10, 0, 0)), data,
                              compress_type=zipfile.ZIP_DEFLATED)

@@ -27,7 +27,7 @@ from document_samples import (EPUB_PARAGRAPHS, PDF_PARAGRAPHS, PLANTED_PATH, PLA
                               PLANTED_URL, TXT_LINES, make_epub, make_pdf, make_txt)
 from infopack.documents import (EPUB, PDF, TXT, clean_epub, clean_pdf, clean_txt, document_findings,
                                 document_text, document_to_txt, encode_txt, epub_to_txt, lint_paragraphs,
-                                pdf_to_txt, sniff_document)
+                                epub_problems, pdf_problems, pdf_to_txt, sniff_document)
 from infopack.documents.epubfile import IDPF_OBFUSCATION
 from infopack.documents.images import jpeg_metadata, jpx_metadata, strip_jpeg_metadata, strip_jpx_metadata
 from infopack.errors import CheckFailed, UsageError
@@ -35,7 +35,7 @@ from samples.generate import PLANTED_NAME, PLANTED_SERIAL
 
 PLANTED = [PLANTED_NAME, "Kim Planted", "kimplanted", PLANTED_TOOL, "PlantedWriter", PLANTED_PRODUCER, PLANTED_PATH,
            "planted.example", "Planted Press", "Second Reviser", "6f1e3c2a", "2024", PLANTED_SERIAL, "app.alert",
-           "notes.txt", "calibre", "isbn", "Bud1", "quarantine"]
+           "notes.txt", "calibre", "isbn", "Bud1", "quarantine", "schemas-microsoft"]
 
 
 def planted_in(data: bytes) -> list[str]:
@@ -241,7 +241,8 @@ def assert_valid_epub(path: Path) -> etree._Element:
 
 def test_epub_keeps_no_planted_string_in_any_entry(originals, cleaned):
     before = set().union(*(planted_in(data) for data in epub_entries(originals[EPUB]).values()))
-    assert {PLANTED_NAME, PLANTED_TOOL, PLANTED_PATH, "planted.example", "6f1e3c2a", "calibre"} <= before
+    assert {PLANTED_NAME, PLANTED_TOOL, PLANTED_PATH, "planted.example", "6f1e3c2a", "calibre",
+            "schemas-microsoft"} <= before
     for name, data in epub_entries(cleaned[EPUB]).items():
         assert planted_in(data) == [], name
 
@@ -257,6 +258,26 @@ def test_cleaned_epub_is_structurally_valid_and_keeps_title_language_author(clea
     ncx = etree.fromstring(epub_entries(cleaned[EPUB])["OEBPS/toc.ncx"])
     uid = ncx.find(".//{http://www.daisy.org/z3986/2005/ncx/}meta[@name='dtb:uid']").get("content")
     assert uid == cleaned["epub_report"].identifier
+
+
+def test_validators_pass_cleaned_files_and_name_what_is_broken(originals, cleaned, tmp_path):
+    assert epub_problems(cleaned[EPUB]) == [] and pdf_problems(cleaned[PDF]) == []
+    broken = make_epub(tmp_path / "broken.epub")
+    _replace_entry(broken, "OEBPS/content.opf", samples.EPUB_OPF.replace('idref="ch2"', 'idref="gone"').encode())
+    assert "spine item gone is not in the manifest" in epub_problems(broken)
+    assert "manifest item http://planted.example/kim/font.woff is not in the book" in epub_problems(broken)
+    (tmp_path / "empty.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    assert pdf_problems(tmp_path / "empty.pdf") != []
+
+
+def test_exiftool_sees_only_title_language_and_author_in_the_cleaned_epub(originals, cleaned):
+    before = exif_tags(originals[EPUB])
+    assert PLANTED_NAME in before["XML-dc:Contributor"] and before["XML-dc:Date"].startswith("2024")
+    tags = exif_tags(cleaned[EPUB])
+    assert {key: value for key, value in tags.items() if key.startswith(("XML-dc:", "XMP"))} == {
+        "XML-dc:IdentifierId": "uid", "XML-dc:Identifier": cleaned["epub_report"].identifier,
+        "XML-dc:Title": "바다 이야기", "XML-dc:Language": "ko", "XML-dc:Creator": "한 작가"}
+    assert [f"{key}={value}" for key, value in tags.items() if planted_in(str(value).encode())] == []
 
 
 def test_epub_zip_is_reproducible_with_fixed_times_permissions_and_order(originals, cleaned, tmp_path):

@@ -12,6 +12,7 @@ report of what went, for the curator.
     document_to_txt / epub_to_txt / pdf_to_txt(path, encoding) -> TxtConversion
     lint_paragraphs(paragraphs, source) -> [Finding]                 "sk-vocabulary"
     document_findings(path, where) -> [Finding]                      doc-* checks (scan.py)
+    epub_problems(path), pdf_problems(path) -> [str]                 a cleaned file still opens
 """
 
 from infopack.documents.epub import EpubCleanReport, clean_epub
@@ -22,11 +23,12 @@ from infopack.documents.scan import CHECKS, document_findings
 from infopack.documents.sniff import DOCUMENT_EXTENSIONS, DOCUMENT_KINDS, EPUB, PDF, TXT, sniff_document
 from infopack.documents.text import TxtConversion, document_text, document_to_txt, epub_to_txt, pdf_to_txt
 from infopack.documents.txt import TXT_ENCODINGS, clean_txt, encode_txt
+from infopack.documents.validate import epub_problems, pdf_problems
 
 __all__ = [
     "sniff_document", "DOCUMENT_KINDS", "DOCUMENT_EXTENSIONS", "PDF", "EPUB", "TXT",
     "clean_pdf", "PdfCleanReport", "clean_epub", "EpubCleanReport", "reencode_image",
     "clean_txt", "encode_txt", "TXT_ENCODINGS",
     "document_text", "document_to_txt", "epub_to_txt", "pdf_to_txt", "TxtConversion",
-    "lint_paragraphs", "document_findings", "CHECKS",
+    "lint_paragraphs", "document_findings", "CHECKS", "epub_problems", "pdf_problems",
 ]

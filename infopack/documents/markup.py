@@ -7,7 +7,7 @@ script attributes (`on*`), `data-*` attributes (only scripts read them), `<base>
 namespaces (Inkscape, Sodipodi, Adobe, Word's `o:p` ...; their content stays), SVG
 `<metadata>` and RDF blocks, and every reference to the outside: a link to an address
 loses its href (the words stay), a picture or frame loaded from the network goes.
-CSS loses comments, `@import` of outside sheets, and outside `url(...)`s become `url("")`.
+CSS loses comments, `@import` of outside sheets and declarations that load an outside `url(...)`.
 
 Each cleaner returns the new bytes and a list of what went (`Counter` of short phrases),
 so the scan can run the same rules and report instead of remove.
@@ -53,6 +53,15 @@ def clean_svg(data: bytes, where: str) -> tuple[bytes, Counter]:
     return serialise(tree.getroot()), removed
 
 
+def _drop_unused_namespaces(root: etree._Element, removed: Counter) -> None:
+    """Declarations left by tools (xmlns:o for Word, xmlns:calibre ...) once nothing uses them."""
+    before = set(root.nsmap.items())
+    etree.cleanup_namespaces(root)
+    removed["unused namespace declaration"] += len(before - set(root.nsmap.items()))
+    if not removed["unused namespace declaration"]:
+        del removed["unused namespace declaration"]
+
+
 def _attached(node, root) -> bool:
     while node is not None:
         if node is root:
@@ -83,6 +92,7 @@ def _clean_tree(root: etree._Element) -> Counter:
         if localname(node) == "style" and node.text:
             node.text, css_removed = _clean_css_text(node.text)
             removed.update(css_removed)
+    _drop_unused_namespaces(root, removed)
     return removed
 
 
@@ -139,6 +149,9 @@ def _clean_attributes(node, removed: Counter) -> None:
         elif not qname.namespace and attribute.lower().startswith("data-"):
             removed["data-* attribute"] += 1
             del node.attrib[attribute]
+        elif attribute == f"{{{XML_NS}}}base":
+            removed["xml:base address"] += 1
+            del node.attrib[attribute]
         elif attribute in ("href", f"{{{XLINK_NS}}}href") and is_remote(node.get(attribute)):
             removed["link to an outside address"] += 1
             del node.attrib[attribute]
@@ -151,11 +164,12 @@ def _clean_attributes(node, removed: Counter) -> None:
 _CSS_COMMENT = re.compile(r"""(?P<comment>/\*.*?(?:\*/|\Z))|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'""", re.S)
 _CSS_IMPORT = re.compile(r"""@import\s+(?:url\(\s*)?(?P<q>["']?)(?P<ref>[^"')\s;]+)(?P=q)[^;]*;?""", re.I)
 _CSS_URL = re.compile(r"""url\(\s*(?P<q>["']?)(?P<ref>(?:\\.|[^"')\\])*)(?P=q)\s*\)""", re.I)
+_CSS_DECLARATION = re.compile(r"""[A-Za-z-]+\s*:[^;{}]*?url\([^;{}]*;?""", re.I)
 
 
 def _clean_css_text(css: str) -> tuple[str, Counter]:
     """Comments out (strings that look like comments stay), then outside @imports, then
-    outside url()s become url("")."""
+    declarations using an outside url() (an empty url() is an error to validators)."""
     removed: Counter = Counter()
 
     def comment(match: re.Match) -> str:
@@ -164,17 +178,21 @@ def _clean_css_text(css: str) -> tuple[str, Counter]:
             return ""
         return match.group()
 
-    def outside(what: str, replacement: str):
-        def replace(match: re.Match) -> str:
-            if is_remote(match.group("ref")):
-                removed[what] += 1
-                return replacement
-            return match.group()
-        return replace
+    def outside_import(match: re.Match) -> str:
+        if is_remote(match.group("ref")):
+            removed["outside @import in CSS"] += 1
+            return ""
+        return match.group()
+
+    def declaration(match: re.Match) -> str:
+        if any(is_remote(url.group("ref")) for url in _CSS_URL.finditer(match.group())):
+            removed["CSS declaration with an outside url()"] += 1
+            return ""
+        return match.group()
 
     css = _CSS_COMMENT.sub(comment, css)
-    css = _CSS_IMPORT.sub(outside("outside @import in CSS", ""), css)
-    return _CSS_URL.sub(outside("outside url() in CSS", 'url("")'), css), removed
+    css = _CSS_IMPORT.sub(outside_import, css)
+    return _CSS_DECLARATION.sub(declaration, css), removed
 
 
 def clean_css(data: bytes, where: str) -> tuple[bytes, Counter]:

@@ -245,4 +245,5 @@ def clean_ncx(data: bytes, where: str, identifier: str, keep_author: bool) -> tu
         for author in root.findall(f"{{{NCX_NS}}}docAuthor"):
             dropped.append(f"NCX docAuthor {shorten(''.join(author.itertext()))!r}")
             root.remove(author)
+    etree.cleanup_namespaces(root)
     return serialise(root), dropped

@@ -97,6 +97,8 @@ def clean_pdf(src: str | os.PathLike, dest: str | os.PathLike, *, title: str | N
     log = RemovalLog()
     pruned = io.BytesIO()          # pass 1 drops whole parts; saving keeps only what is still reachable
     with open_pdf(src) as pdf:
+        if pdf.is_encrypted:
+            log.add("encryption removed (it only restricted printing or copying: no password was needed)")
         _clean_trailer(pdf, log)
         _clean_catalog(pdf, log)
         _clean_page_tree(pdf, log)
