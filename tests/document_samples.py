@@ -209,8 +209,8 @@ def make_epub(path: Path, *, extra: dict[str, bytes] | None = None, chapter1: by
              f'<span epub:type="pagebreak" id="page2" title="2"/>')
     body2 = (f'<h1>2장</h1><p xmlns:o="urn:schemas-microsoft-com:office:office">{EPUB_PARAGRAPHS[2]}&nbsp;'
              f'<o:p></o:p></p><img src="{PLANTED_URL}/tracker.png" alt=""/>')
-    nav = (f'<nav epub:type="toc"><ol><li><a href="text/chapter%201.xhtml">1장</a></li>'
-           f'<li><a href="text/chapter2.xhtml">2장</a></li></ol></nav>')
+    nav = ('<nav epub:type="toc"><ol><li><a href="text/chapter%201.xhtml">1장</a></li>'
+           '<li><a href="text/chapter2.xhtml">2장</a></li></ol></nav>')
     files = {
         "META-INF/container.xml": b'<?xml version="1.0"?><container version="1.0" '
                                   b'xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles>'

@@ -24,7 +24,7 @@ from PIL import Image
 
 import document_samples as samples
 from document_samples import (EPUB_PARAGRAPHS, PDF_PARAGRAPHS, PLANTED_PATH, PLANTED_PRODUCER, PLANTED_TOOL,
-                              PLANTED_URL, TXT_LINES, make_epub, make_pdf, make_txt)
+                              PLANTED_URL, make_epub, make_pdf, make_txt)
 from infopack.documents import (EPUB, PDF, TXT, clean_epub, clean_pdf, clean_txt, document_findings,
                                 document_text, document_to_txt, encode_txt, epub_to_txt, lint_paragraphs,
                                 epub_problems, pdf_problems, pdf_to_txt, sniff_document)
