@@ -9,9 +9,11 @@ declare -A pkg_for=(
   [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [minisign]=minisign [exiftool]=libimage-exiftool-perl
   [mkfs.fat]=dosfstools [fsck.fat]=dosfstools [mcopy]=mtools [tesseract]=tesseract-ocr
   [fc-list]=fontconfig [sha256sum]=coreutils [chromium]=chromium [mpg123]=mpg123
+  [pdftotext]=poppler-utils [pdfinfo]=poppler-utils [pdftoppm]=poppler-utils [qpdf]=qpdf
 )
 tools=(ffmpeg ffprobe minisign)
-[ "$mode" = test ] && tools+=(exiftool mkfs.fat fsck.fat mcopy tesseract fc-list chromium mpg123)
+[ "$mode" = test ] && tools+=(exiftool mkfs.fat fsck.fat mcopy tesseract fc-list chromium mpg123 pdftotext pdfinfo
+                             pdftoppm qpdf)
 
 missing=()
 for tool in "${tools[@]}"; do
@@ -20,6 +22,7 @@ done
 if [ "$mode" = test ]; then
   # Data packages that no command reveals: a Korean font for burned-in subtitles, Korean OCR.
   fc-list 2>/dev/null | grep -qi nanum || missing+=(fonts-nanum)
+  perl -MArchive::Zip -e 1 2>/dev/null || missing+=(libarchive-zip-perl)     # exiftool reads EPUB metadata with it
   [ -e /usr/share/tesseract-ocr/5/tessdata/kor.traineddata ] || ls /usr/share/tesseract-ocr/*/tessdata/kor.traineddata >/dev/null 2>&1 || missing+=(tesseract-ocr-kor)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0

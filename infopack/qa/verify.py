@@ -39,8 +39,8 @@ MISMATCH_FRACTION = 0.5               # fewer of the manifest's files than this:
 
 
 # The areas of infopack/data/checks.toml whose checks verify reports (docs/qa.md's table).
-VERIFY_AREAS = ("signatures", "manifest", "files", "names", "card", "metadata", "subtitles", "scanner",
-                "deep", "fat-image")
+VERIFY_AREAS = ("signatures", "manifest", "files", "names", "card", "metadata", "subtitles", "documents",
+                "scanner", "deep", "fat-image")
 
 
 def verify_checks() -> list[Check]:
