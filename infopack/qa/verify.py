@@ -24,7 +24,6 @@ Checks (stable names):
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
 import unicodedata
@@ -34,8 +33,9 @@ from pathlib import Path
 from infopack.checks import ERROR, INFO, WARNING, Finding, has_errors
 from infopack.errors import InfopackError, UsageError
 from infopack.scan import parallel_map
-from infopack.release.seal import MANIFEST_FORMAT
-from infopack.release.trust import TrustPolicy, build_signature_path, check_signatures
+from infopack.release.card_manifest import CardManifest, CardManifestError
+from infopack.release.outdir import OutDir, card_of
+from infopack.release.trust import TrustPolicy, check_signatures
 
 HIDDEN_NAMES = {".ds_store", "thumbs.db", "desktop.ini", "system volume information", ".trashes",
                 ".spotlight-v100", ".fseventsd", ".trash", "$recycle.bin"}
@@ -161,10 +161,6 @@ class CardReport:
                 "findings": [f.to_dict() for f in self.findings]}
 
 
-def signature_paths(manifest_path: Path) -> list[Path]:
-    return [build_signature_path(manifest_path)]
-
-
 def as_policy(trust) -> TrustPolicy:
     """A TrustPolicy, or a bare curator public key (what `--pubkey` means)."""
     return trust if isinstance(trust, TrustPolicy) else TrustPolicy.curator_only(trust)
@@ -172,16 +168,11 @@ def as_policy(trust) -> TrustPolicy:
 
 def verify_out(out: Path, trust, options: VerifyOptions = VerifyOptions()) -> list[CardReport]:
     """Verify every card of a build output folder (a card folder, or else a card-NN.img)."""
-    manifests = sorted(out.glob("card-*.manifest.json"))
-    if not manifests:
-        raise UsageError(out, "no card manifests here (expected card-NN.manifest.json); is this a build folder?")
+    out_dir = OutDir(out)
     reports = []
-    for manifest in manifests:
-        card_id = manifest.name.removesuffix(".manifest.json")
-        target = out / card_id
-        if not target.exists() and (out / f"{card_id}.img").is_file():
-            target = out / f"{card_id}.img"
-        report = verify_target(target, manifest, trust, options)
+    for card_id in out_dir.require_cards():
+        manifest = out_dir.manifest_path(card_id)
+        report = verify_target(out_dir.card_target(card_id), manifest, trust, options)
         if report.card_id != card_id:
             report.findings.append(Finding(
                 "card-mismatch", ERROR, manifest.name,
@@ -215,7 +206,7 @@ def verify_image(image: Path, manifest_path: Path, trust, options: VerifyOptions
 
 def verify_card(card_dir: Path, manifest_path: Path, trust, options: VerifyOptions = VerifyOptions()) -> CardReport:
     policy = as_policy(trust)
-    report = CardReport(card_id=manifest_path.name.removesuffix(".manifest.json"), target=str(card_dir))
+    report = CardReport(card_id=card_of(manifest_path), target=str(card_dir))
     try:
         manifest_bytes = manifest_path.read_bytes()
     except OSError as exc:
@@ -227,27 +218,22 @@ def verify_card(card_dir: Path, manifest_path: Path, trust, options: VerifyOptio
     report.signer = ", ".join(f"{s.key_id} ({s.role})" for s in signatures.signers if s.valid)
     if manifest is None:
         return report
-    report.card_id = manifest["card"]["id"]
-    report.findings += check_release(manifest, options, manifest_path.name)
+    report.card_id = manifest.card.id
+    fields = manifest.to_dict()                    # the checks below read the manifest as plain data
+    report.findings += check_release(fields, options, manifest_path.name)
     if not card_dir.is_dir():
         report.findings.append(Finding("card-missing", ERROR, str(card_dir), "card folder not found"))
         return report
-    report.findings += check_files(card_dir, manifest, report, options, manifest_path)
+    report.findings += check_files(card_dir, fields, report, options, manifest_path)
     return report
 
 
-def parse_manifest(path: Path, data: bytes, report: CardReport) -> dict | None:
+def parse_manifest(path: Path, data: bytes, report: CardReport) -> CardManifest | None:
     try:
-        manifest = json.loads(data.decode("utf-8"))
-        if manifest.get("format") != MANIFEST_FORMAT:
-            raise ValueError(f"unknown format {manifest.get('format')!r}")
-        for entry in manifest["files"]:
-            entry["path"], entry["size"], entry["sha256"]
-        manifest["card"]["id"], manifest["bundle"]["id"], manifest["bundle"]["version"]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return CardManifest.from_bytes(data)
+    except CardManifestError as exc:
         report.findings.append(Finding("manifest-format", ERROR, path.name, f"not a card manifest ({exc})"))
         return None
-    return manifest
 
 
 def check_release(manifest: dict, options: VerifyOptions, where: str) -> list[Finding]:
@@ -418,14 +404,14 @@ def _fingerprint(files: dict[str, int]) -> frozenset[tuple[str, int]]:
 
 def _matching_sibling(fingerprint: frozenset, manifest_path: Path) -> str | None:
     """Another manifest beside this one that lists exactly the files on the card (unsigned hint)."""
-    for other in sorted(manifest_path.parent.glob("*.manifest.json")):
+    for other in OutDir(manifest_path.parent).all_manifests():
         if other.resolve() == manifest_path.resolve():
             continue
         try:
-            files = json.loads(other.read_bytes())["files"]
-            if _fingerprint({e["path"]: e["size"] for e in files}) == fingerprint:
+            files = CardManifest.from_bytes(other.read_bytes()).files
+            if _fingerprint({e.path: e.size for e in files}) == fingerprint:
                 return other.name
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, CardManifestError):
             continue
     return None
 
@@ -496,7 +482,7 @@ def clean_card(card_dir: Path, manifest_path: Path, trust) -> tuple[list[Restore
         raise CheckFailed(manifest_path, f"{sig_errors[0].check}: {sig_errors[0].message}; nothing was changed")
     restored: list[Restored] = []
     skipped: list[Finding] = []
-    for entry in manifest["files"]:
+    for entry in manifest.to_dict()["files"]:
         parts = entry["path"].split("/")
         if entry["path"].startswith("/") or ".." in parts or "" in parts:
             continue                              # never follow a path out of the card
