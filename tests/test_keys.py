@@ -222,22 +222,26 @@ def test_default_warning_goes_to_stderr(reviewer_key, capsys):
     assert "is readable by other users; run chmod 600" in capsys.readouterr().err
 
 
+def never_asked(text, **kw):
+    raise AssertionError("the passphrase must not be asked for here")
+
+
 def test_passphrase_from_environment(monkeypatch):
     monkeypatch.setenv("INFOPACK_PASSPHRASE", PASSPHRASE)
-    assert keys.passphrase_from_env_or_prompt(confirm=True) == PASSPHRASE
+    assert keys.passphrase_from_env_or_prompt(confirm=True, prompt=never_asked) == PASSPHRASE
 
 
 def test_empty_passphrase_in_environment_is_refused(monkeypatch):
     monkeypatch.setenv("INFOPACK_PASSPHRASE", "")
     with pytest.raises(InfopackError, match="set but empty"):
-        keys.passphrase_from_env_or_prompt(confirm=False)
+        keys.passphrase_from_env_or_prompt(confirm=False, prompt=never_asked)
 
 
 def test_no_passphrase_without_terminal_is_one_line_error(monkeypatch):
     monkeypatch.delenv("INFOPACK_PASSPHRASE", raising=False)
     monkeypatch.setattr(keys, "_stdin_is_terminal", lambda: False)
     with pytest.raises(InfopackError) as caught:
-        keys.passphrase_from_env_or_prompt(confirm=False)
+        keys.passphrase_from_env_or_prompt(confirm=False, prompt=never_asked)
     assert str(caught.value) == "no passphrase: set INFOPACK_PASSPHRASE or run in a terminal"
 
 
@@ -246,9 +250,8 @@ def test_passphrase_is_prompted_hidden_at_a_terminal(monkeypatch, confirm):
     monkeypatch.delenv("INFOPACK_PASSPHRASE", raising=False)
     monkeypatch.setattr(keys, "_stdin_is_terminal", lambda: True)
     calls = []
-    monkeypatch.setattr(keys.click, "prompt",
-                        lambda text, **kw: calls.append(kw) or "typed")
-    assert keys.passphrase_from_env_or_prompt(confirm=confirm) == "typed"
+    assert keys.passphrase_from_env_or_prompt(
+        confirm=confirm, prompt=lambda text, **kw: calls.append(kw) or "typed") == "typed"
     assert calls == [{"hide_input": True, "confirmation_prompt": confirm}]
 
 

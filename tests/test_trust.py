@@ -150,7 +150,7 @@ def test_approve_with_a_wrong_passphrase_is_one_line(run_cli, built_copy, review
 
 
 def test_note_is_sanitised_to_one_short_line():
-    from infopack.release.trust import MAX_NOTE_CHARS, sanitise_note
+    from infopack.release.comments import MAX_NOTE_CHARS, sanitise_note
     assert sanitise_note("a\r\nb\tc\u2028d  e") == "a b c d e"
     assert len(sanitise_note("가" * 1000)) == MAX_NOTE_CHARS
     assert sanitise_note("\u1100\u1161") == "가"                    # NFC
@@ -310,7 +310,8 @@ def test_clean_card_checks_the_signature_first(run_cli, built_copy, keys_dir):
 # --------------------------------------------------------------------------- QA checks
 
 def resign(out: Path, key, change) -> None:
-    from infopack.release.seal import canonical_json, entries_for, sign_manifest
+    from infopack.release.card_manifest import canonical_json
+    from infopack.release.seal import entries_for, sign_manifest
     path = out / "card-01.manifest.json"
     manifest = json.loads(path.read_bytes())
     change(manifest)

@@ -119,7 +119,8 @@ def add_folder(out):
 def resign(out: Path, card_id: str, change, *, key=None, as_card: str | None = None) -> Path:
     """Rewrite a card's manifest (canonical bytes) and sign it again with the curator key."""
     from infopack.release.keys import load_signing_key
-    from infopack.release.seal import canonical_json, sign_manifest
+    from infopack.release.card_manifest import canonical_json
+    from infopack.release.seal import sign_manifest
     key = key or load_signing_key(KEYS["dir"] / "curator.key", PASSPHRASE)
     manifest = json.loads((out / f"{card_id}.manifest.json").read_bytes())
     change(manifest)
@@ -341,9 +342,9 @@ def test_build_signature_by_a_reviewer_key_is_the_wrong_role(run_cli, built_copy
 
 def test_approval_by_the_curator_key_is_the_wrong_role(run_cli, built_copy, keys_dir, signers, tmp_path,
                                                        curator_key):
-    from infopack.release.trust import approve_manifest
+    from infopack.release.approve import approve as approve_cards
     approve(run_cli, built_copy, signers / "reviewer.key")
-    approve_manifest(built_copy / "card-01.manifest.json", curator_key, items=None)
+    approve_cards(built_copy, curator_key)
     code, found = policy_checks(run_cli, built_copy, write_policy(tmp_path / "p.toml", keys_dir, signers))
     assert code == 1 and found == {"signature-wrong-role"}
 

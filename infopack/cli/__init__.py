@@ -99,20 +99,14 @@ def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bo
           policy_path: Path | None, unapproved: str) -> None:
     """Build and sign the cards of a bundle into OUT (reusing cached encodes; safe to rerun after a kill)."""
     from infopack.build import build as run_build
-    from infopack.release.keys import (
-        ensure_not_under,
-        is_encrypted,
-        load_signing_key,
-        passphrase_from_env_or_prompt,
-    )
+    from infopack.release.keys import ensure_not_under, load_signing_key, passphrase_for
     from infopack.manifest import load_manifest
     from infopack.tools import set_command_log
 
     bundle = load_manifest(manifest)             # fail on a bad manifest before asking for a passphrase
     ensure_not_under(key_path, out)
     exclude, approved = _approval_gate(bundle, out, policy_path, unapproved) if policy_path else ({}, None)
-    passphrase = passphrase_from_env_or_prompt(confirm=False) if is_encrypted(key_path) else None
-    key = load_signing_key(key_path, passphrase,
+    key = load_signing_key(key_path, passphrase_for(key_path, click.prompt),
                            warn=lambda msg: click.echo(f"infopack: warning: {msg}", err=True))
     report = _progress_printer(json_events)
     if print_commands:

@@ -21,7 +21,7 @@ def keygen(prefix: str, role: str, no_passphrase: bool) -> None:
         click.echo("warning: the private key is stored unencrypted; anyone who copies it "
                    f"can sign as {role}", err=True)
     else:
-        passphrase = keys.passphrase_from_env_or_prompt(confirm=True)
+        passphrase = keys.passphrase_from_env_or_prompt(confirm=True, prompt=click.prompt)
     key_path, pub_path = keys.keygen(prefix, role, passphrase)
     public = keys.load_public_key(pub_path)
     click.echo(f"private key: {key_path} (keep it secret, never put it on a card)")

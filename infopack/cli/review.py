@@ -30,17 +30,18 @@ def review() -> None:
                    "enables the sign-off button. Without it the review is 'anonymous' and cannot be signed.")
 def serve(out: Path, port: int, lang: str, key_path: Path | None) -> None:
     """Serve the review app on 127.0.0.1 and print its URL (with its access token)."""
+    from infopack.release.approve import load_approver_key
     from infopack.review.model import load_bundle
     from infopack.review.server import ReviewApp, make_server, url_for
-    from infopack.review.signoff import load_reviewer_key, reviewer_id
+    from infopack.review.signoff import reviewer_id
 
     view = load_bundle(out)
     key = None
     if key_path is not None and key_path.suffix != ".pub":
-        key = load_reviewer_key(key_path, out, warn=_warn)
+        key = load_approver_key(key_path, out, prompt=click.prompt, warn=_warn)
         reviewer = key.public.key_id_hex
     else:
-        reviewer = reviewer_id(key_path)
+        reviewer = reviewer_id(key_path, click.prompt)
     app = ReviewApp(view, lang, reviewer, signing_key=key)
     server = make_server(app, port)
     click.echo(url_for(server, app), nl=True)
@@ -88,8 +89,9 @@ def status(out: Path) -> None:
 @click.option("--note", default="", help="One line recorded in the signed comment.")
 def sign(out: Path, key_path: Path, note: str) -> None:
     """Sign the review: approve (infopack approve) exactly the items approved in the app."""
-    from infopack.review.signoff import load_reviewer_key, sign_review
-    key = load_reviewer_key(key_path, out, warn=_warn)
+    from infopack.release.approve import load_approver_key
+    from infopack.review.signoff import sign_review
+    key = load_approver_key(key_path, out, prompt=click.prompt, warn=_warn)
     items = sign_review(out, key, note)
     click.echo(f"signed approval of {', '.join(items)} with reviewer key {key.public.key_id_hex}")
 
@@ -105,7 +107,7 @@ def export(out: Path, html_path: Path, lang: str, key_path: Path | None) -> None
     """Write the review app as one self-contained HTML file (no server needed)."""
     from infopack.review.export import write_export_html
     from infopack.review.signoff import reviewer_id
-    path = write_export_html(out, html_path, lang=lang, reviewer=reviewer_id(key_path))
+    path = write_export_html(out, html_path, lang=lang, reviewer=reviewer_id(key_path, click.prompt))
     click.echo(f"wrote {path}; decisions made in it are downloaded as JSON for `infopack review import`")
 
 

@@ -1,5 +1,5 @@
 """`infopack verify`, `infopack approve` and `infopack clean-card`: a thin layer over
-`infopack.qa.verify` and `infopack.release.trust`."""
+`infopack.qa.verify` and `infopack.release.approve`."""
 
 from __future__ import annotations
 
@@ -94,25 +94,11 @@ def _print_reports(reports) -> None:
               help="Curator's public key: verify every card before approving it.")
 def approve(out: Path, key_path: Path, items: str | None, note: str, pubkey: Path | None) -> None:
     """Sign every card manifest in OUT as a reviewer (card-NN.manifest.json.<KEYID>.minisig)."""
-    from infopack.release.keys import (
-        ensure_not_under,
-        is_encrypted,
-        load_signing_key,
-        passphrase_from_env_or_prompt,
-    )
-    from infopack.release.trust import approve_manifest, manifest_item_ids
+    from infopack.release.approve import approve as approve_cards
+    from infopack.release.approve import check_approvable, load_approver_key
 
-    manifests = sorted(out.glob("card-*.manifest.json"))
-    if not manifests:
-        raise UsageError(out, "no card manifests here (expected card-NN.manifest.json); is this a build folder?")
-    wanted = None
-    if items is not None:
-        wanted = [i.strip() for i in items.split(",") if i.strip()]
-        known = {i for m in manifests for i in manifest_item_ids(m)}
-        unknown = [i for i in wanted if i not in known]
-        if not wanted or unknown:
-            raise UsageError(out, f"unknown item(s) {', '.join(unknown) or '(none given)'}; "
-                             f"items here: {', '.join(sorted(known))}")
+    wanted = None if items is None else [i.strip() for i in items.split(",") if i.strip()]
+    check_approvable(out, wanted)
     if pubkey:
         from infopack.release.keys import load_public_key
         from infopack.qa.verify import VerifyOptions, verify_out
@@ -121,19 +107,15 @@ def approve(out: Path, key_path: Path, items: str | None, note: str, pubkey: Pat
             first = next(f for f in failed[0].findings if f.level == "error")
             raise CheckFailed(out, f"{failed[0].card_id} does not verify ({first.check}: {first.path}: "
                               f"{first.message}); nothing was approved")
-    ensure_not_under(key_path, out)
-    passphrase = passphrase_from_env_or_prompt(confirm=False) if is_encrypted(key_path) else None
-    key = load_signing_key(key_path, passphrase, warn=lambda msg: click.echo(f"infopack: warning: {msg}", err=True))
-    if key.role == "curator":
-        raise UsageError(key_path, "a curator key cannot approve; use the reviewer's key")
+    key = load_approver_key(key_path, out, prompt=click.prompt,
+                            warn=lambda msg: click.echo(f"infopack: warning: {msg}", err=True))
     approved = 0
-    for manifest in manifests:
-        done = approve_manifest(manifest, key, items=wanted, note=note)
-        if done is None:
-            click.echo(f"{manifest.name}: none of the items is on this card; not approved")
+    for done in approve_cards(out, key, items=wanted, note=note):
+        if done.signature is None:
+            click.echo(f"{done.manifest.name}: none of the items is on this card; not approved")
             continue
         approved += 1
-        click.echo(f"{done.card_id}: approved {', '.join(done.items)} -> {done.path.name}")
+        click.echo(f"{done.card_id}: approved {', '.join(done.items)} -> {done.signature.name}")
     click.echo(f"{approved} card(s) approved with {key.role} key {key.public.key_id_hex}")
 
 

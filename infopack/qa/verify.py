@@ -11,7 +11,6 @@ The checks it can report are declared in `infopack/data/checks.toml` (the areas 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import tempfile
 import unicodedata
@@ -24,7 +23,9 @@ from infopack.fat.catalog import CardType, load_card
 from infopack.fat.cost import card_cost
 from infopack.fat.image import extract_image
 from infopack.fat.names import fat_name_problems
-from infopack.release.seal import CHUNK, MANIFEST_FORMAT
+from infopack.release.card_manifest import CardManifest, CardManifestError
+from infopack.release.outdir import OutDir, card_of
+from infopack.release.seal import CHUNK
 from infopack.release.trust import TrustPolicy, check_signatures
 from infopack.scan import scan_file
 from infopack.scan.file_kinds import IMAGE, MEDIA, SUBTITLE, file_kind
@@ -85,16 +86,11 @@ def as_policy(trust) -> TrustPolicy:
 
 def verify_out(out: Path, trust, options: VerifyOptions = VerifyOptions()) -> list[CardReport]:
     """Verify every card of a build output folder (a card folder, or else a card-NN.img)."""
-    manifests = sorted(out.glob("card-*.manifest.json"))
-    if not manifests:
-        raise UsageError(out, "no card manifests here (expected card-NN.manifest.json); is this a build folder?")
+    out_dir = OutDir(out)
     reports = []
-    for manifest in manifests:
-        card_id = manifest.name.removesuffix(".manifest.json")
-        target = out / card_id
-        if not target.exists() and (out / f"{card_id}.img").is_file():
-            target = out / f"{card_id}.img"
-        report = verify_target(target, manifest, trust, options)
+    for card_id in out_dir.require_cards():
+        manifest = out_dir.manifest_path(card_id)
+        report = verify_target(out_dir.card_target(card_id), manifest, trust, options)
         if report.card_id != card_id:
             report.findings.append(Finding(
                 "card-mismatch", ERROR, manifest.name,
@@ -124,7 +120,7 @@ def verify_image(image: Path, manifest_path: Path, trust, options: VerifyOptions
 
 def verify_card(card_dir: Path, manifest_path: Path, trust, options: VerifyOptions = VerifyOptions()) -> CardReport:
     policy = as_policy(trust)
-    report = CardReport(card_id=manifest_path.name.removesuffix(".manifest.json"), target=str(card_dir))
+    report = CardReport(card_id=card_of(manifest_path), target=str(card_dir))
     try:
         manifest_bytes = manifest_path.read_bytes()
     except OSError as exc:
@@ -136,27 +132,22 @@ def verify_card(card_dir: Path, manifest_path: Path, trust, options: VerifyOptio
     report.signer = ", ".join(f"{s.key_id} ({s.role})" for s in signatures.signers if s.valid)
     if manifest is None:
         return report
-    report.card_id = manifest["card"]["id"]
-    report.findings += check_release(manifest, options, manifest_path.name)
+    report.card_id = manifest.card.id
+    fields = manifest.to_dict()                    # the checks below read the manifest as plain data
+    report.findings += check_release(fields, options, manifest_path.name)
     if not card_dir.is_dir():
         report.findings.append(Finding("card-missing", ERROR, str(card_dir), "card folder not found"))
         return report
-    report.findings += check_files(card_dir, manifest, report, options, manifest_path)
+    report.findings += check_files(card_dir, fields, report, options, manifest_path)
     return report
 
 
-def parse_manifest(path: Path, data: bytes, report: CardReport) -> dict | None:
+def parse_manifest(path: Path, data: bytes, report: CardReport) -> CardManifest | None:
     try:
-        manifest = json.loads(data.decode("utf-8"))
-        if manifest.get("format") != MANIFEST_FORMAT:
-            raise ValueError(f"unknown format {manifest.get('format')!r}")
-        for entry in manifest["files"]:
-            entry["path"], entry["size"], entry["sha256"]
-        manifest["card"]["id"], manifest["bundle"]["id"], manifest["bundle"]["version"]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return CardManifest.from_bytes(data)
+    except CardManifestError as exc:
         report.findings.append(Finding("manifest-format", ERROR, path.name, f"not a card manifest ({exc})"))
         return None
-    return manifest
 
 
 def check_release(manifest: dict, options: VerifyOptions, where: str) -> list[Finding]:
@@ -322,14 +313,14 @@ def _fingerprint(files: dict[str, int]) -> frozenset[tuple[str, int]]:
 
 def _matching_sibling(fingerprint: frozenset, manifest_path: Path) -> str | None:
     """Another manifest beside this one that lists exactly the files on the card (unsigned hint)."""
-    for other in sorted(manifest_path.parent.glob("*.manifest.json")):
+    for other in OutDir(manifest_path.parent).all_manifests():
         if other.resolve() == manifest_path.resolve():
             continue
         try:
-            files = json.loads(other.read_bytes())["files"]
-            if _fingerprint({e["path"]: e["size"] for e in files}) == fingerprint:
+            files = CardManifest.from_bytes(other.read_bytes()).files
+            if _fingerprint({e.path: e.size for e in files}) == fingerprint:
                 return other.name
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, CardManifestError):
             continue
     return None
 
@@ -395,7 +386,7 @@ def clean_card(card_dir: Path, manifest_path: Path, trust) -> tuple[list[Restore
         raise CheckFailed(manifest_path, f"{sig_errors[0].check}: {sig_errors[0].message}; nothing was changed")
     restored: list[Restored] = []
     skipped: list[Finding] = []
-    for entry in manifest["files"]:
+    for entry in manifest.to_dict()["files"]:
         parts = entry["path"].split("/")
         if entry["path"].startswith("/") or ".." in parts or "" in parts:
             continue                              # never follow a path out of the card

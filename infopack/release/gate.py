@@ -12,10 +12,10 @@ source or subtitles changed since the review).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from infopack.release.seal import item_files
+from infopack.release.card_manifest import CardManifest, CardManifestError
+from infopack.release.outdir import OutDir
 from infopack.release.trust import REVIEWER, check_signatures, load_policy
 
 
@@ -35,14 +35,16 @@ def review_gate(out: Path, policy_path: Path,
     approvals: dict[str, set[str]] = {}       # item -> key ids that validly approved it
     contents: dict[str, dict[str, str]] = {}  # item -> {path: sha256} in the approved manifest
     on_card: set[str] = set()
-    for manifest_path in sorted(Path(out).glob("card-*.manifest.json")):
+    out_dir = OutDir(out)
+    for card in out_dir.cards():
+        manifest_path = out_dir.manifest_path(card)
         data = manifest_path.read_bytes()
         try:
-            manifest = json.loads(data)
-            card_items = [i["id"] for i in manifest["items"]]
-            contents.update(item_files(manifest))
-        except (ValueError, KeyError, TypeError):
+            manifest = CardManifest.from_bytes(data)
+        except CardManifestError:
             continue
+        card_items = manifest.item_ids()
+        contents.update(manifest.item_files())
         on_card.update(card_items)
         result = check_signatures(manifest_path, data, policy, manifest)
         for signer in result.signers:

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import click
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -40,6 +39,10 @@ PUB_SUFFIX = ".pub"
 PEM_BEGIN = "-----BEGIN "
 HEADER_TITLE = "infopack private key (keep it secret; the role below is a label only)"
 _PUBLIC_COMMENT = re.compile(r"^infopack (?P<role>\w+) public key\b")
+
+# Asks at the terminal, as click.prompt does: prompt("Passphrase", hide_input=True,
+# confirmation_prompt=bool) -> the text typed. The CLI passes click.prompt.
+Prompt = Callable[..., str]
 
 
 @dataclass(frozen=True)
@@ -125,8 +128,8 @@ def is_encrypted(path: str | os.PathLike) -> bool:
     return "-----BEGIN ENCRYPTED PRIVATE KEY-----" in _read_key_file(Path(path))
 
 
-def passphrase_from_env_or_prompt(confirm: bool) -> str:
-    """The passphrase from INFOPACK_PASSPHRASE, else asked at the terminal.
+def passphrase_from_env_or_prompt(confirm: bool, prompt: Prompt) -> str:
+    """The passphrase from INFOPACK_PASSPHRASE, else asked at the terminal with `prompt`.
 
     Scripts and CI set the variable; people are asked without echo (twice when
     `confirm`, for a new key). Never read from a pipe: that is where mistakes hide.
@@ -138,7 +141,12 @@ def passphrase_from_env_or_prompt(confirm: bool) -> str:
         return from_env
     if not _stdin_is_terminal():
         raise InfopackError(None, f"no passphrase: set {PASSPHRASE_ENV} or run in a terminal")
-    return click.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm)
+    return prompt("Passphrase", hide_input=True, confirmation_prompt=confirm)
+
+
+def passphrase_for(path: str | os.PathLike, prompt: Prompt) -> str | None:
+    """What loading the key at `path` needs: None for an unencrypted key, else the passphrase."""
+    return passphrase_from_env_or_prompt(confirm=False, prompt=prompt) if is_encrypted(path) else None
 
 
 def load_public_key(path: str | os.PathLike) -> PublicKey:

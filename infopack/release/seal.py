@@ -1,30 +1,23 @@
-"""Sealing a card: the off-card manifest (canonical JSON), its signature and SHA256SUMS.
+"""Sealing a card: hashes, its signature and SHA256SUMS, all kept off the card.
 
-The manifest is canonical bytes; signatures are separate files over those exact bytes;
-verification never re-serialises. Nothing here is ever written onto the card.
+The manifest itself is `infopack.release.card_manifest.CardManifest`: canonical bytes;
+signatures are separate files over those exact bytes. Nothing here is ever written onto
+the card.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 
-from infopack import __version__
+from infopack.release.card_manifest import BundleInfo, CardInfo, CardManifest, FileEntry, ItemEntry
+from infopack.release.comments import trusted_comment
+from infopack.release.minisign import sign
 
-MANIFEST_FORMAT = "infopack-card-manifest/1"
 FIXED_MTIME = 946684800      # 2000-01-01 00:00:00 UTC: says nothing about when a card was made
 CHUNK = 1 << 20
-
-
-@dataclass(frozen=True)
-class FileEntry:
-    path: str      # relative to the card root, "/"-separated, NFC
-    size: int
-    sha256: str
 
 
 def sha256_file(path: Path) -> str:
@@ -55,28 +48,21 @@ def fix_mtimes(card_dir: Path) -> None:
     os.utime(card_dir, (FIXED_MTIME, FIXED_MTIME))
 
 
-def canonical_json(data: dict) -> bytes:
-    return (json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
-
+# build/ still calls these two; they go once it uses CardManifest directly.
 
 def card_manifest(*, bundle_id: str, bundle_title: str, bundle_version: int, card_id: str, card_count: int,
                   card_class: str, usable_bytes: int, profile: str, files: list[FileEntry],
                   items: list[dict]) -> bytes:
-    return canonical_json({
-        "format": MANIFEST_FORMAT,
-        "bundle": {"id": bundle_id, "title": bundle_title, "version": bundle_version},
-        "card": {"id": card_id, "count": card_count, "class": card_class, "usable_bytes": usable_bytes},
-        "profile": profile,
-        "tool": {"name": "infopack", "version": __version__},
-        "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in sorted(files, key=lambda f: f.path)],
-        "items": items,
-    })
+    """The canonical bytes of a new card's manifest (`items`: id, title, kind, files)."""
+    return CardManifest.create(
+        bundle=BundleInfo(bundle_id, bundle_title, bundle_version),
+        card=CardInfo(card_id, card_count, card_class, usable_bytes), profile=profile, files=files,
+        items=[ItemEntry(i["id"], i["title"], i["kind"], tuple(i["files"])) for i in items]).to_bytes()
 
 
 def item_files(manifest: dict) -> dict[str, dict[str, str]]:
     """Each item of a parsed card manifest: {card path: sha256} of its files."""
-    hashes = {f["path"]: f["sha256"] for f in manifest["files"]}
-    return {entry["id"]: {path: hashes[path] for path in entry["files"]} for entry in manifest["items"]}
+    return CardManifest.from_dict(manifest).item_files()
 
 
 def sha256sums(files: list[FileEntry]) -> bytes:
@@ -84,13 +70,7 @@ def sha256sums(files: list[FileEntry]) -> bytes:
     return "".join(f"{f.sha256}  {f.path}\n" for f in sorted(files, key=lambda f: f.path)).encode("utf-8")
 
 
-def trusted_comment(bundle_id: str, bundle_version: int, card_id: str, role: str) -> str:
-    """No timestamp: the same build gives the same signature bytes."""
-    return f"infopack {role} signature: bundle={bundle_id} version={bundle_version} card={card_id}"
-
-
 def sign_manifest(manifest: bytes, key, *, bundle_id: str, bundle_version: int, card_id: str) -> str:
-    from infopack.release.minisign import sign
     return sign(manifest, key.private, key.key_id,
                 trusted_comment=trusted_comment(bundle_id, bundle_version, card_id, key.role),
                 untrusted_comment=f"signature from infopack {key.role} key {key.public.key_id_hex}")

@@ -28,50 +28,20 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from infopack.checks import ERROR, WARNING, Finding
 from infopack.errors import InfopackError, UsageError
-from infopack.release.minisign import PublicKey, Signature, SignatureError, parse_public_key, parse_signature
-from infopack.release.minisign import sign as minisign_sign
+from infopack.release.card_manifest import CardManifest
+from infopack.release.comments import APPROVAL_KIND, parse_comment
+from infopack.release.minisign import PublicKey, SignatureError, parse_public_key, parse_signature
 from infopack.release.minisign import verify as minisign_verify
+from infopack.release.outdir import ManifestFiles
 
 CURATOR = "curator"
 REVIEWER = "reviewer"
-BUILD_SIGNATURE_SUFFIX = ".minisig"
-MAX_NOTE_CHARS = 200
-APPROVAL_PREFIX = "approval:"
 _KEY_ID = re.compile(r"^[0-9A-F]{1,16}$")
-_COMMENT = re.compile(r"^infopack (?P<role>\w+) (?P<kind>signature|approval): (?P<fields>.*)$")
-
-
-# --------------------------------------------------------------------------- file names
-
-def build_signature_path(manifest_path: Path) -> Path:
-    """The curator's build signature: `card-NN.manifest.json.minisig`."""
-    return manifest_path.with_name(manifest_path.name + BUILD_SIGNATURE_SUFFIX)
-
-
-def approval_signature_path(manifest_path: Path, key_id_hex: str) -> Path:
-    """One file per signer, named by key id: `card-NN.manifest.json.<KEYID>.minisig`."""
-    return manifest_path.with_name(f"{manifest_path.name}.{key_id_hex}{BUILD_SIGNATURE_SUFFIX}")
-
-
-def approval_signature_paths(manifest_path: Path) -> list[Path]:
-    prefix = manifest_path.name + "."
-    found = []
-    for path in sorted(manifest_path.parent.glob(f"{manifest_path.name}.*{BUILD_SIGNATURE_SUFFIX}")):
-        middle = path.name[len(prefix):-len(BUILD_SIGNATURE_SUFFIX)]
-        if middle:
-            found.append(path)
-    return found
-
-
-def key_id_in_name(manifest_path: Path, sig_path: Path) -> str | None:
-    middle = sig_path.name[len(manifest_path.name) + 1:-len(BUILD_SIGNATURE_SUFFIX)]
-    return middle or None
 
 
 # --------------------------------------------------------------------------- policy
@@ -194,45 +164,6 @@ def _policy_key(entry: str, path: Path, where: str) -> PublicKey:
         raise UsageError(key_path, f"cannot read the public key: {exc}") from None
 
 
-# --------------------------------------------------------------------------- comments
-
-def sanitise_note(note: str) -> str:
-    """One line of plain text, at most MAX_NOTE_CHARS characters."""
-    note = unicodedata.normalize("NFC", note)
-    note = "".join(" " if unicodedata.category(ch)[0] in "CZ" and ch != " " else ch for ch in note)
-    note = " ".join(note.split())
-    return note[:MAX_NOTE_CHARS].rstrip()
-
-
-def approval_comment(role: str, bundle_id: str, bundle_version: int, card_id: str,
-                     items: list[str], note: str = "") -> str:
-    """No timestamp: approving the same manifest twice gives the same bytes."""
-    text = (f"infopack {role} approval: bundle={bundle_id} version={bundle_version} card={card_id} "
-            f"items={','.join(items)}")
-    note = sanitise_note(note)
-    return text + (f" note={note}" if note else "")
-
-
-@dataclass(frozen=True)
-class Comment:
-    role: str
-    kind: str                  # "signature" (build) or "approval"
-    fields: dict[str, str]
-    items: tuple[str, ...] | None
-    note: str
-
-
-def parse_comment(text: str) -> Comment | None:
-    """An infopack trusted comment, or None (e.g. `minisign -S`'s timestamp comment)."""
-    match = _COMMENT.match(text)
-    if not match:
-        return None
-    rest, _, note = match["fields"].partition(" note=")
-    fields = dict(part.partition("=")[::2] for part in rest.split() if "=" in part)
-    items = tuple(i for i in fields["items"].split(",") if i) if "items" in fields else None
-    return Comment(match["role"], match["kind"], fields, items, note)
-
-
 # --------------------------------------------------------------------------- checking
 
 @dataclass
@@ -256,7 +187,7 @@ class SignatureCheck:
 
 
 def check_signatures(manifest_path: Path, data: bytes, policy: TrustPolicy,
-                     manifest: dict | None) -> SignatureCheck:
+                     manifest: CardManifest | None) -> SignatureCheck:
     """Every signature file of a manifest against the policy, as named findings.
 
     Checks: signature (missing, malformed, does not match), signature-unknown-key,
@@ -265,22 +196,23 @@ def check_signatures(manifest_path: Path, data: bytes, policy: TrustPolicy,
     a role, per item for approvals).
     """
     result = SignatureCheck()
-    build_path = build_signature_path(manifest_path)
+    files = ManifestFiles(manifest_path)
+    build_path = files.build_signature
     if build_path.is_file():
         _check_one(build_path, data, policy, manifest, result, slot=CURATOR)
     else:
         result.findings.append(Finding("signature", ERROR, build_path.name,
                                        "the curator's build signature file is missing"))
     if len(policy.roles) > 1 or policy.source != "--pubkey":
-        for path in approval_signature_paths(manifest_path):
-            _check_one(path, data, policy, manifest, result, slot=None, named=key_id_in_name(manifest_path, path))
+        for path in files.approvals():
+            _check_one(path, data, policy, manifest, result, slot=None, named=files.key_id_in_name(path))
     build_failed = any(f.level == ERROR for f in result.findings)
     result.findings += _thresholds(policy, result.signers, manifest, manifest_path.name,
                                    skip_curator=build_failed)
     return result
 
 
-def _check_one(path: Path, data: bytes, policy: TrustPolicy, manifest: dict | None,
+def _check_one(path: Path, data: bytes, policy: TrustPolicy, manifest: CardManifest | None,
                result: SignatureCheck, *, slot: str | None, named: str | None = None) -> None:
     name = path.name
     try:
@@ -328,31 +260,20 @@ def _check_one(path: Path, data: bytes, policy: TrustPolicy, manifest: dict | No
         return
     comment = parse_comment(sig.trusted_comment)
     if comment is not None and manifest is not None:
-        problem = _comment_mismatch(comment, manifest)
+        problem = manifest.comment_mismatch(comment)
         if problem:
             result.findings.append(Finding("signature-comment", ERROR, name, problem))
             return
     signer.valid = True
-    if comment is not None and comment.kind == "approval":
+    if comment is not None and comment.kind == APPROVAL_KIND:
         signer.items, signer.note = comment.items, comment.note
 
 
-def _comment_mismatch(comment: Comment, manifest: dict) -> str | None:
-    want = {"bundle": str(manifest["bundle"]["id"]), "version": str(manifest["bundle"]["version"]),
-            "card": str(manifest["card"]["id"])}
-    for name, value in want.items():
-        got = comment.fields.get(name)
-        if got is not None and got != value:
-            return (f"the signed comment names {name}={got} but the manifest is {name}={value}; "
-                    "a signature meant for another manifest")
-    return None
-
-
-def _thresholds(policy: TrustPolicy, signers: list[SignerResult], manifest: dict | None,
+def _thresholds(policy: TrustPolicy, signers: list[SignerResult], manifest: CardManifest | None,
                 where: str, *, skip_curator: bool) -> list[Finding]:
     """Too few valid signatures per role (the build signature's own failure is reported already)."""
     findings = []
-    item_ids = [i.get("id") for i in (manifest or {}).get("items", []) if isinstance(i, dict)]
+    item_ids = manifest.item_ids() if manifest is not None else []
     for role in policy.roles.values():
         if role.threshold == 0 or (role.name == CURATOR and skip_curator):
             continue
@@ -378,46 +299,4 @@ def _thresholds(policy: TrustPolicy, signers: list[SignerResult], manifest: dict
     return findings
 
 
-# --------------------------------------------------------------------------- approving
-
-@dataclass(frozen=True)
-class Approval:
-    card_id: str
-    path: Path
-    items: tuple[str, ...]
-
-
-def approve_manifest(manifest_path: Path, key, *, items: list[str] | None, note: str = "") -> Approval | None:
-    """Write `key`'s approval of one manifest; None when none of `items` is on this card."""
-    import json
-    data = manifest_path.read_bytes()
-    try:
-        manifest = json.loads(data.decode("utf-8"))
-        card_items = [i["id"] for i in manifest["items"]]
-        bundle, card_id = manifest["bundle"], manifest["card"]["id"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise UsageError(manifest_path, f"not a card manifest ({exc})") from None
-    chosen = card_items if items is None else [i for i in card_items if i in items]
-    if not chosen:
-        return None
-    comment = approval_comment(key.role, bundle["id"], bundle["version"], card_id, chosen, note)
-    text = minisign_sign(data, key.private, key.key_id, trusted_comment=comment,
-                         untrusted_comment=f"approval from infopack {key.role} key {key.public.key_id_hex}")
-    target = approval_signature_path(manifest_path, key.public.key_id_hex)
-    tmp = target.with_name("." + target.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
-    return Approval(card_id, target, tuple(chosen))
-
-
-def manifest_item_ids(manifest_path: Path) -> list[str]:
-    import json
-    try:
-        return [i["id"] for i in json.loads(manifest_path.read_bytes())["items"]]
-    except (OSError, ValueError, KeyError, TypeError):
-        return []
-
-
-__all__ = ["TrustPolicy", "RolePolicy", "load_policy", "check_signatures", "approve_manifest",
-           "approval_comment", "sanitise_note", "parse_comment", "build_signature_path",
-           "approval_signature_path", "Signature"]
+__all__ = ["TrustPolicy", "RolePolicy", "load_policy", "check_signatures", "SignatureCheck", "SignerResult"]

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infopack.errors import UsageError
+from infopack.release.outdir import OutDir
 
 FORMAT = "infopack-review/1"
-REVIEWS_DIR = "reviews"
 ANONYMOUS = "anonymous"
 APPROVE, CHANGES, REJECT = "approve", "changes", "reject"
 DECISIONS = (APPROVE, CHANGES, REJECT)
@@ -40,7 +40,7 @@ class Decision:
 
 
 def reviews_dir(out: Path) -> Path:
-    return Path(out) / REVIEWS_DIR
+    return OutDir(out).reviews_dir
 
 
 def review_path(out: Path, reviewer: str) -> Path:

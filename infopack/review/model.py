@@ -13,8 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from infopack.errors import InfopackError, UsageError
+from infopack.release.card_manifest import CardManifest, CardManifestError
+from infopack.release.outdir import OutDir
 
-REPORT_NAME = "report.json"
 _REMOVED_TEXT = re.compile(r"'(?P<text>.*)'\s*$")
 _CUE_NUMBER = re.compile(r"^cue (?P<n>\d+):")
 
@@ -114,7 +115,8 @@ class BundleView:
 def load_bundle(out: Path, *, transcripts: bool = True) -> BundleView:
     """The build folder as the review app shows it; one clear error if it is not one."""
     out = Path(out)
-    report_path = out / REPORT_NAME
+    out_dir = OutDir(out)
+    report_path = out_dir.report_path
     try:
         report = json.loads(report_path.read_text(encoding="utf-8"))
         report_items = {i["id"]: i for i in report["items"]}
@@ -125,17 +127,18 @@ def load_bundle(out: Path, *, transcripts: bool = True) -> BundleView:
         raise UsageError(report_path, f"not a readable build report ({exc})") from None
     cards, items = [], []
     for card in cards_data:
-        manifest = _read_manifest(out, card["id"])
+        manifest = _read_manifest(out_dir, card["id"])
         cards.append(CardView(card["id"], card["used_bytes"], card["usable_bytes"], card["fill_percent"],
                               list(card["items"])))
-        entries = {e["path"]: e for e in manifest["files"]}
-        for entry in manifest["items"]:
-            data = report_items.get(entry["id"], {})
-            files = [CardFile(card["id"], p, entries[p]["size"], entries[p]["sha256"], out / card["id"] / p)
-                     for p in sorted(entry["files"]) if p in entries]
+        entries = {e.path: e for e in manifest.files}
+        card_dir = out_dir.card_dir(card["id"])
+        for entry in manifest.items:
+            data = report_items.get(entry.id, {})
+            files = [CardFile(card["id"], p, entries[p].size, entries[p].sha256, card_dir / p)
+                     for p in sorted(entry.files)]
             items.append(ItemView(
-                id=entry["id"], title=entry.get("title") or entry["id"], kind=entry.get("kind", ""),
-                card_id=card["id"], duration=float(data.get("duration") or 0.0), profile=manifest.get("profile", ""),
+                id=entry.id, title=entry.title or entry.id, kind=entry.kind,
+                card_id=card["id"], duration=float(data.get("duration") or 0.0), profile=manifest.profile,
                 files=files, roles={r: p for r, p in (data.get("files") or {}).items() if p in entries},
                 subtitles=data.get("subtitles")))
     view = BundleView(out, bundle, report.get("profile", ""), cards, items, list(report.get("left_out", [])))
@@ -147,13 +150,13 @@ def load_bundle(out: Path, *, transcripts: bool = True) -> BundleView:
     return view
 
 
-def _read_manifest(out: Path, card_id: str) -> dict:
-    path = out / f"{card_id}.manifest.json"
+def _read_manifest(out_dir: OutDir, card_id: str) -> CardManifest:
+    path = out_dir.manifest_path(card_id)
     try:
-        return json.loads(path.read_bytes())
+        return CardManifest.from_bytes(path.read_bytes())
     except FileNotFoundError:
         raise UsageError(path, "the card manifest is missing; the build folder is incomplete") from None
-    except (OSError, ValueError) as exc:
+    except (OSError, CardManifestError) as exc:
         raise UsageError(path, f"not a readable card manifest ({exc})") from None
 
 

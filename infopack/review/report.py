@@ -11,11 +11,10 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from infopack.release.outdir import OutDir
 from infopack.review.model import BundleView, load_bundle
 from infopack.review.render import REPORT, ThumbSource, data_uri, render_page, write_page
 from infopack.review.thumbs import ThumbCache
-
-REPORT_HTML = "report.html"
 
 
 def write_report_html(folder: Path, *, lang: str = "ko", thumb_dir: Path | None = None,
@@ -31,7 +30,7 @@ def write_report_html(folder: Path, *, lang: str = "ko", thumb_dir: Path | None 
     view = load_bundle(folder)
     html = render_page(view, mode=REPORT, lang=lang, thumb=posters_side_by_side(view, ThumbCache(thumb_dir)),
                        scans=scans)
-    return write_page(folder / REPORT_HTML, html)
+    return write_page(OutDir(folder).report_html_path, html)
 
 
 def posters_side_by_side(view: BundleView, cache: ThumbCache) -> ThumbSource:

@@ -1,4 +1,5 @@
-"""Signing a finished review: the trust issue's approval, over the items the reviewer approved.
+"""Signing a finished review: the reviewer's approval (infopack.release.approve) of exactly
+the items approved in the app.
 
 A review is identified by the reviewer's key id, read from the key's public half
 (`REVIEWER.pub`, or the `.pub` beside `REVIEWER.key`), so opening the app never needs
@@ -10,51 +11,26 @@ from __future__ import annotations
 from pathlib import Path
 
 from infopack.errors import UsageError
+from infopack.release.approve import approve
+from infopack.release.keys import Prompt, SigningKey, key_paths, load_public_key, load_signing_key, passphrase_for
 from infopack.review import decisions as dec
 
 
-def reviewer_id(key_path: Path | None) -> str:
+def reviewer_id(key_path: Path | None, prompt: Prompt) -> str:
     """The key id a review file is named by; "anonymous" without a key."""
     if key_path is None:
         return dec.ANONYMOUS
-    from infopack.release.keys import key_paths, load_public_key, load_signing_key
     key_path = Path(key_path)
     pub = key_path if key_path.suffix == ".pub" else key_paths(key_path)[1]
     if pub.is_file():
         return load_public_key(pub).key_id_hex
-    return load_signing_key(key_path, _passphrase(key_path)).public.key_id_hex
+    return load_signing_key(key_path, passphrase_for(key_path, prompt)).public.key_id_hex
 
 
-def load_reviewer_key(key_path: Path, out: Path, warn=None):
-    """The reviewer's signing key; a curator's key or one kept inside OUT is refused."""
-    from infopack.release.keys import ensure_not_under, load_signing_key
-    if Path(key_path).suffix == ".pub":
-        raise UsageError(key_path, "this is a public key; signing needs the private key (REVIEWER.key)")
-    ensure_not_under(key_path, out)
-    key = load_signing_key(key_path, _passphrase(key_path), warn=warn)
-    if key.role == "curator":
-        raise UsageError(key_path, "a curator key cannot approve; use the reviewer's key")
-    return key
-
-
-def _passphrase(key_path: Path) -> str | None:
-    from infopack.release.keys import is_encrypted, passphrase_from_env_or_prompt
-    return passphrase_from_env_or_prompt(confirm=False) if is_encrypted(key_path) else None
-
-
-def sign_review(out: Path, key, note: str = "") -> list[str]:
+def sign_review(out: Path, key: SigningKey, note: str = "") -> list[str]:
     """Approve (sign) every card manifest for the items this reviewer approved; returns them."""
-    from infopack.release.trust import approve_manifest
     items = dec.approved_items(dec.load_decisions(out, key.public.key_id_hex))
     if not items:
         raise UsageError(dec.review_path(out, key.public.key_id_hex),
                          "no item is approved in this review; approve items before signing")
-    manifests = sorted(Path(out).glob("card-*.manifest.json"))
-    if not manifests:
-        raise UsageError(out, "no card manifests here (expected card-NN.manifest.json)")
-    signed = []
-    for manifest in manifests:
-        done = approve_manifest(manifest, key, items=items, note=note)
-        if done is not None:
-            signed += done.items
-    return sorted(signed)
+    return sorted(item for done in approve(out, key, items=items, note=note) for item in done.items)

@@ -1,0 +1,93 @@
+"""A reviewer's approval of the cards in a build folder: one flow for `infopack approve`
+and the review app's sign-off.
+
+An approval is a minisign signature by the reviewer's key over a card manifest's exact
+bytes, in its own file (`OutDir.approval_path`), with a trusted comment naming the items
+approved and the reviewer's note. It is written atomically and carries no timestamp, so
+approving the same manifest twice gives the same file. Callers check what they can
+before the passphrase is asked: `check_approvable`, then `load_approver_key`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from infopack.errors import UsageError
+from infopack.release.card_manifest import CardManifest, CardManifestError
+from infopack.release.keys import Prompt, SigningKey, ensure_not_under, load_signing_key, passphrase_for
+from infopack.release.minisign import sign
+from infopack.release.outdir import OutDir
+from infopack.release.trust import CURATOR
+
+
+@dataclass(frozen=True)
+class CardApproval:
+    """What was done for one card: `signature` is None when none of the items is on it."""
+    manifest: Path
+    card_id: str
+    signature: Path | None
+    items: tuple[str, ...]
+
+
+def check_approvable(out: Path, items: list[str] | None) -> None:
+    """OUT holds card manifests, and every item asked for (None: all) is on one of its cards."""
+    out_dir = OutDir(out)
+    cards = out_dir.require_cards()
+    if items is None:
+        return
+    known = {item for card in cards for item in _item_ids(out_dir.manifest_path(card))}
+    unknown = [i for i in items if i not in known]
+    if not items or unknown:
+        raise UsageError(out, f"unknown item(s) {', '.join(unknown) or '(none given)'}; "
+                         f"items here: {', '.join(sorted(known))}")
+
+
+def load_approver_key(key_path: Path, out: Path, *, prompt: Prompt,
+                      warn: Callable[[str], None] | None = None) -> SigningKey:
+    """The reviewer's signing key; a public key, a curator's key or one kept inside OUT is refused."""
+    if Path(key_path).suffix == ".pub":
+        raise UsageError(key_path, "this is a public key; signing needs the private key (REVIEWER.key)")
+    ensure_not_under(key_path, out)
+    key = load_signing_key(key_path, passphrase_for(key_path, prompt), warn=warn)
+    if key.role == CURATOR:
+        raise UsageError(key_path, "a curator key cannot approve; use the reviewer's key")
+    return key
+
+
+def approve(out: Path, key: SigningKey, *, items: list[str] | None = None, note: str = "") -> list[CardApproval]:
+    """Sign `key`'s approval of every card manifest in OUT, for `items` (None: every item)."""
+    out_dir = OutDir(out)
+    return [_approve_card(out_dir, card, key, items, note) for card in out_dir.require_cards()]
+
+
+def _approve_card(out_dir: OutDir, card: str, key: SigningKey, items: list[str] | None,
+                  note: str) -> CardApproval:
+    manifest_path = out_dir.manifest_path(card)
+    data = manifest_path.read_bytes()
+    try:
+        manifest = CardManifest.from_bytes(data)
+    except CardManifestError as exc:
+        raise UsageError(manifest_path, f"not a card manifest ({exc})") from None
+    card_items = manifest.item_ids()
+    chosen = card_items if items is None else [i for i in card_items if i in items]
+    if not chosen:
+        return CardApproval(manifest_path, manifest.card.id, None, ())
+    text = sign(data, key.private, key.key_id,                 # the bytes as read: never re-serialised
+                trusted_comment=manifest.approval_comment(key.role, chosen, note),
+                untrusted_comment=f"approval from infopack {key.role} key {key.public.key_id_hex}")
+    target = out_dir.approval_path(card, key.public.key_id_hex)
+    tmp = target.with_name("." + target.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, target)
+    return CardApproval(manifest_path, manifest.card.id, target, tuple(chosen))
+
+
+def _item_ids(manifest_path: Path) -> list[str]:
+    """The items of a manifest; none for one that cannot be read (approve() names its problem)."""
+    try:
+        return CardManifest.from_bytes(manifest_path.read_bytes()).item_ids()
+    except (OSError, CardManifestError):
+        return []
