@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shutil
 
+from hypothesis import given, settings, strategies as st
+
 from infopack.fat.cost import utf16_units
 from infopack.fat.names import shortened_filename
 from infopack.manifest import Item, load_manifest
@@ -125,3 +127,17 @@ def test_a_90_syllable_title_fits_linux_and_fat_at_a_syllable_boundary(tmp_path)
     assert file_name.startswith("03 ") and title.startswith(file_name[3:-4])
     name, shortened = shortened_filename(title, "mp4")
     assert shortened and title.startswith(name[:-4]) and len(name.encode("utf-8")) <= 255
+
+
+PIECES = ["IMG_", "20230501", "_103000", "Red", ".River", ".S01E02", ".720p", ".x264-KOR", " 바다", " 이야기",
+          " 2화", "제3회 ", "KakaoTalk_", "[Group] ", " (2019)", " www.example.com", "-", "_", ".", " ",
+          "Screenshot_2023-05-01-10-30-00", "kim@mail.com", " HDTV", "EP01", " 1080p", "230501", "고향"]
+
+
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=8))
+@settings(max_examples=150, deadline=None)
+def test_no_name_gives_a_title_or_group_with_a_trace(pieces):
+    stem = "".join(pieces).strip() or "x"
+    (derived,) = derive_titles([(stem + ".mkv", "video")])
+    assert derived.title and identifying_matches(derived.title) == [], (stem, derived)
+    assert derived.group is None or identifying_matches(derived.group) == [], (stem, derived)

@@ -200,3 +200,10 @@ def test_a_group_is_checked_like_a_title(tmp_path):
                     encoding="utf-8")
     problems = title_problems(load_manifest(path).items)
     assert len(problems) == 1 and ".group:" in problems[0] and "app-kakaotalk" in problems[0]
+
+
+def test_what_the_layout_adds_to_titles_is_clean():
+    # episode prefixes, part numbers, duplicate marks, the layout's folders, romanised names
+    for name in ["01 Red River 1화.mp4", "Red River 1화 - 01.mp4", "Red River 1화 (2).srt", "123 무한도전 123화.mp4",
+                 "영상", "소리", "사진", "VIDEO", "AUDIO", "PHOTO", "사진 01.jpg", "bada iyagi 1hwa.mp4"]:
+        assert card_name_matches(name) == [], name
