@@ -65,12 +65,19 @@ def cli(debug: bool, ffmpeg_path: str | None, profiles_dir: str | None) -> None:
 @click.option("--profile", default="notel-480p", show_default=True)
 @click.option("--card", default="8GB", show_default=True)
 def init(folder: Path, force: bool, profile: str, card: str) -> None:
-    """Write a starter manifest (FOLDER/infopack.toml) from a folder of media."""
+    """Write a starter manifest (FOLDER/infopack.toml) from a folder of media.
+
+    Prints the title, series and episode read from each file name: titles become the file
+    names on the card, so check them.
+    """
     from infopack.manifest.init import init_manifest
     from infopack.manifest import load_manifest
-    path = init_manifest(folder, force=force, profile=profile, card=card)
-    bundle = load_manifest(path)
-    click.echo(f"wrote {path} with {len(bundle.items)} items; edit the titles, then run `infopack plan {path}`")
+    starter = init_manifest(folder, force=force, profile=profile, card=card)
+    for line in starter.lines:
+        click.echo(f"  {line}")
+    bundle = load_manifest(starter.path)
+    click.echo(f"wrote {starter.path} with {len(bundle.items)} items; check the titles above "
+               f"(they become the names on the card), then run `infopack plan {starter.path}`")
 
 
 @cli.command()

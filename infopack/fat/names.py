@@ -22,6 +22,10 @@ FAT32_MIN_CLUSTERS = 65525          # fewer clusters than this is FAT16 by defin
 MAX_PATH_UNITS = 240
 MAX_PATH_DEPTH = 8
 SAFE_NAME_UNITS = 120               # what safe_filename aims for, so a few folders still fit in 240
+MAX_NAME_BYTES = 255                # longest file name Linux (ext4, vfat, exfat drivers) accepts, in UTF-8
+# What safe_filename aims for in bytes (78 Hangul syllables and ".mp4"), leaving 15 bytes
+# for what the layout appends to a name (" - 01" for a part, " (2)" for a duplicate).
+SAFE_NAME_BYTES = 240
 
 FORBIDDEN_CHARS = set('\\/:*?"<>|')
 RESERVED_NAMES = frozenset(["CON", "PRN", "AUX", "NUL"]
@@ -133,26 +137,44 @@ def _root_findings(root_names: dict[str, str], card: CardType) -> list[Finding]:
 # --------------------------------------------------------------------------- safe names
 
 def safe_filename(title: str, ext: str, ascii_only: bool = False, *,
-                  max_units: int = SAFE_NAME_UNITS, fallback: str | None = None) -> str:
+                  max_units: int = SAFE_NAME_UNITS, max_bytes: int = SAFE_NAME_BYTES,
+                  fallback: str | None = None) -> str:
     """A file name every FAT reader accepts, made from a manifest title.
 
     "바다 이야기 1화", "mp4" -> "바다 이야기 1화.mp4" (ascii_only: "bada iyagi 1hwa.mp4").
     Forbidden and control characters become spaces, runs of spaces collapse, leading and
-    trailing dots and spaces go, reserved device names get a "_", the name is capped at
-    `max_units` UTF-16 units. Never empty: an empty result becomes `fallback` or an id
-    derived from the title.
+    trailing dots and spaces go, reserved device names get a "_", the name with its
+    extension is capped at `max_units` UTF-16 units (FAT) and `max_bytes` UTF-8 bytes
+    (Linux), never above 255 of either. Never empty: an empty result becomes `fallback`
+    or an id derived from the title.
     """
+    return shortened_filename(title, ext, ascii_only, max_units=max_units, max_bytes=max_bytes,
+                              fallback=fallback)[0]
+
+
+def shortened_filename(title: str, ext: str, ascii_only: bool = False, *,
+                       max_units: int = SAFE_NAME_UNITS, max_bytes: int = SAFE_NAME_BYTES,
+                       fallback: str | None = None) -> tuple[str, bool]:
+    """`safe_filename`, and whether the title had to be cut to fit (so two long titles may
+    now share a name: the caller reports the cut and makes the name unique)."""
     suffix = _clean_ext(ext)
     base = _clean_text(title, ascii_only)
     if not base and fallback is not None:
         base = _clean_text(fallback, ascii_only)
     if not base:
         base = "item-" + hashlib.sha256(title.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-    base = _truncate_units(base, max(1, max_units - utf16_units(suffix))).rstrip(". ")
     if _is_reserved(base + suffix):
         first, dot, rest = base.partition(".")
         base = first.rstrip(" ") + "_" + dot + rest
-    return base + suffix
+    units = max(1, min(max_units, MAX_NAME_UNITS) - utf16_units(suffix))
+    size = max(4, min(max_bytes, MAX_NAME_BYTES) - len(suffix.encode("utf-8")))
+    short = _truncate(base, units, size)
+    if short == base:
+        return base + suffix, False
+    short = short.rstrip(". ")
+    if not short or _is_reserved(short + suffix):
+        short = ("item-" + hashlib.sha256(base.encode("utf-8")).hexdigest()[:8])[:units]
+    return short + suffix, True
 
 
 def _clean_ext(ext: str) -> str:
@@ -174,14 +196,28 @@ def _clean_text(text: str, ascii_only: bool) -> str:
     return re.sub(r" +", " ", "".join(kept)).strip(". ")
 
 
-def _truncate_units(text: str, limit: int) -> str:
-    out, used = [], 0
-    for ch in text:
-        used += utf16_units(ch)
-        if used > limit:
+def _truncate(text: str, max_units: int, max_bytes: int) -> str:
+    """The longest start of `text` within both limits, cut between whole characters: never
+    inside a surrogate pair (one code point here), nor before a combining mark or a
+    conjoining jamo, which belong to the character before them."""
+    units = size = end = 0
+    for index, ch in enumerate(text):
+        units += utf16_units(ch)
+        size += len(ch.encode("utf-8"))
+        if units > max_units or size > max_bytes:
             break
-        out.append(ch)
-    return "".join(out)
+        end = index + 1
+    else:
+        return text
+    while 0 < end and _continues(text[end]):
+        end -= 1
+    return text[:end]
+
+
+def _continues(ch: str) -> bool:
+    """True for a character that is drawn with the one before it."""
+    return (unicodedata.category(ch) in ("Mn", "Mc", "Me")
+            or 0x1160 <= ord(ch) <= 0x11FF or 0xD7B0 <= ord(ch) <= 0xD7FF)
 
 
 # Revised Romanization of Korean, letter by letter (no sound-change rules: a file name only

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infopack.errors import UsageError
+from infopack.manifest.titles import name_rules
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 BUNDLE_KEYS = {"id", "title", "profile", "card", "version", "root", "fit", "max_cards", "subtitle_class"}
-ITEM_KEYS = {"id", "title", "source", "subtitles", "group", "episode", "priority", "kind"}
+ITEM_KEYS = {"id", "title", "source", "subtitles", "group", "episode", "priority", "kind", "title_allow"}
 ITEM_KINDS = ("video", "audio", "image")
 
 
@@ -34,6 +35,7 @@ class Item:
     priority: int = 0
     kind: str | None = None      # None: decided by probing the source
     order: int = 0               # position in the manifest
+    title_allow: tuple[str, ...] = ()   # name patterns the curator allows in title and group
 
 
 @dataclass(frozen=True)
@@ -153,8 +155,21 @@ def _load_item(where: _Where, n: int, raw, base: Path, root: Path, seen: set[str
     kind = raw.get("kind")
     if kind is not None and kind not in ITEM_KINDS:
         raise where.fail(f"{label}.kind", f"must be one of {', '.join(ITEM_KINDS)}")
+    title_allow = _title_allow(where, f"{label}.title_allow", raw.get("title_allow", []))
     return Item(id=item_id, title=title, source=source, subtitles=subtitles, group=group,
-                episode=episode, priority=priority, kind=kind, order=n)
+                episode=episode, priority=priority, kind=kind, order=n, title_allow=title_allow)
+
+
+def _title_allow(where: _Where, key: str, value) -> tuple[str, ...]:
+    """`title_allow = ["date-korean"]`: patterns of name-patterns.toml this item's title may match
+    (a film called "2002년 6월"). Each pattern is named, so the other checks still apply."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise where.fail(key, "must be a list of pattern names, e.g. [\"date-korean\"]")
+    known = name_rules().names if value else ()
+    for name in value:
+        if name not in known:
+            raise where.fail(key, f"unknown pattern {name!r} (patterns: {', '.join(known)})")
+    return tuple(value)
 
 
 def _reject_unknown(where: _Where, label: str, table: dict, allowed: set[str]) -> None:

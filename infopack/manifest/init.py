@@ -1,8 +1,9 @@
 """`infopack init FOLDER`: a starter manifest from a folder of media.
 
 Subtitles are paired with media by base name: `ep01.mkv` takes `ep01.srt`, `ep01.ko.srt`,
-`ep01.smi` ... Ids come from file names; titles too, for the curator to edit (card file
-names come from titles, never from source names).
+`ep01.smi` ... Titles, series and episode numbers are read from the file names
+(`infopack.manifest.derive`), never with a date, a release tag or a camera name in them:
+titles become the file names on the card. Ids are ASCII slugs of the titles.
 """
 
 from __future__ import annotations
@@ -10,20 +11,36 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 from infopack.errors import UsageError
+from infopack.fat.romanize import to_ascii
+from infopack.manifest.derive import DerivedTitle, derive_titles
 
-MEDIA_EXTENSIONS = {
-    ".mp4", ".mkv", ".avi", ".mov", ".m4v", ".webm", ".ts", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp",
-    ".mp3", ".m4a", ".aac", ".flac", ".wav", ".ogg", ".opus", ".wma",
-    ".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff",
+KIND_EXTENSIONS = {
+    "video": {".mp4", ".mkv", ".avi", ".mov", ".m4v", ".webm", ".ts", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp"},
+    "audio": {".mp3", ".m4a", ".aac", ".flac", ".wav", ".ogg", ".opus", ".wma"},
+    "image": {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"},
 }
+MEDIA_EXTENSIONS = set().union(*KIND_EXTENSIONS.values())
 SUBTITLE_EXTENSIONS = {".srt", ".smi", ".sami", ".vtt", ".ass", ".ssa"}
 
 
+@dataclass(frozen=True)
+class StarterManifest:
+    path: Path
+    derived: list[DerivedTitle]
+
+    @property
+    def lines(self) -> list[str]:
+        """One line per media file: `source → title (group, episode)`, for the curator to check."""
+        return [d.line() for d in self.derived]
+
+
 def slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    """An id from any text: Hangul romanised, other letters reduced to ASCII."""
+    ascii_text = unicodedata.normalize("NFKD", to_ascii(text)).encode("ascii", "ignore").decode().lower()
     value = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
     return value[:63] or "item"
 
@@ -39,7 +56,12 @@ def pair_subtitles(media: Path, subtitles: list[Path]) -> list[Path]:
                   if s.stem.casefold() == stem or s.stem.casefold().startswith(stem + "."))
 
 
-def init_manifest(folder: Path, *, force: bool = False, profile: str = "notel-480p", card: str = "8GB") -> Path:
+def kind_of(path: Path) -> str:
+    return next(kind for kind, exts in KIND_EXTENSIONS.items() if path.suffix.lower() in exts)
+
+
+def init_manifest(folder: Path, *, force: bool = False, profile: str = "notel-480p",
+                  card: str = "8GB") -> StarterManifest:
     folder = Path(folder)
     if not folder.is_dir():
         raise UsageError(folder, "no such folder")
@@ -62,19 +84,23 @@ def init_manifest(folder: Path, *, force: bool = False, profile: str = "notel-48
         f"card = {toml_str(card)}",
         "version = 1",
     ]
+    derived = derive_titles([(p.relative_to(folder).as_posix(), kind_of(p)) for p in media])
     used: set[str] = set()
-    for path in media:
-        item_id, n = slug(path.stem), 1
+    for path, item in zip(media, derived):
+        base = slug(item.title)
+        item_id, n = base, 1
         while item_id in used:
             n += 1
-            item_id = f"{slug(path.stem)[:60]}-{n}"
+            item_id = f"{base[:60]}-{n}"
         used.add(item_id)
-        rel = path.relative_to(folder).as_posix()
-        lines += ["", "[[items]]", f"id = {toml_str(item_id)}",
-                  f"title = {toml_str(unicodedata.normalize('NFC', path.stem))}",
-                  f"source = {toml_str(rel)}"]
+        lines += ["", "[[items]]", f"id = {toml_str(item_id)}", f"title = {toml_str(item.title)}",
+                  f"source = {toml_str(item.source)}"]
+        if item.group:
+            lines.append(f"group = {toml_str(item.group)}")
+        if item.episode is not None:
+            lines.append(f"episode = {item.episode}")
         subs = pair_subtitles(path, subtitles)
         if subs:
             lines.append("subtitles = [" + ", ".join(toml_str(s.relative_to(folder).as_posix()) for s in subs) + "]")
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return target
+    return StarterManifest(target, derived)
