@@ -6,16 +6,27 @@ joining the request path to a folder), thumbnails generated from those files, an
 reviewer's own decisions file. Anything else is 404; any request without the token is
 403. The page itself carries its CSS and script, and a Content-Security-Policy that
 forbids the browser from contacting anything but this server.
+
+Before the token, every request must name this server in its Host header (127.0.0.1 or
+localhost with the real port), so a page on another site that rebinds its own name to
+127.0.0.1 cannot talk to it. Bodies are bounded (size, JSON nesting, time), and a client
+that goes away mid-answer (a seek in a video, a closed tab) is not an error: the
+reviewer's terminal stays quiet.
 """
 
 from __future__ import annotations
 
 import hmac
+import io
 import json
 import mimetypes
+import os
 import re
 import secrets
+import sys
 import threading
+import time
+import traceback
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.cookies import SimpleCookie
@@ -33,6 +44,10 @@ HOST = "127.0.0.1"
 COOKIE = "infopack_review"
 CHUNK = 256 * 1024
 MAX_BODY = 64 * 1024
+MAX_JSON_DEPTH = 20
+IO_TIMEOUT = 10             # seconds one read or write on a connection may wait
+REQUEST_SECONDS = 10        # seconds from a request's first byte to its last
+GONE = (ConnectionError, TimeoutError)      # the client went away or stalled: nothing to report
 CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data: blob:; "
        "media-src 'self' blob:; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'")
 MEDIA_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".m4a": "audio/mp4", ".mp3": "audio/mpeg",
@@ -41,6 +56,75 @@ MEDIA_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".m4a": "audio/mp4", ".
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _THUMB = re.compile(r"^/thumbs/(?P<item>[^/]+)/(?P<what>poster|sheet)\.png$")
 _VTT = re.compile(r"^/subs/(?P<item>[^/]+)\.vtt$")
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,12}")
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[][{}]', re.S)    # a string (maybe unclosed) or a bracket
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def nested_deeper_than(text: str, limit: int) -> bool:
+    """Whether JSON `text` opens more than `limit` arrays/objects inside each other.
+
+    Checked before `json.loads`, whose C scanner recurses once per level and raises
+    RecursionError near the interpreter's limit (about 1,000). Brackets inside strings
+    do not count; a valid prefix is split into strings exactly as the parser splits it,
+    so the parser can never be deeper than this count.
+    """
+    depth = 0
+    for token in _JSON_TOKEN.finditer(text):
+        bracket = token.group()
+        if bracket in ("[", "{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif bracket in ("]", "}"):
+            depth -= 1
+    return False
+
+
+class Refused(Exception):
+    """A request body this server will not take: the status and one line for the client."""
+
+    def __init__(self, status: HTTPStatus, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def report_unexpected(doing: str) -> None:
+    """One line on the reviewer's terminal for a server fault (the traceback with INFOPACK_DEBUG)."""
+    kind, error, _ = sys.exc_info()
+    if os.environ.get("INFOPACK_DEBUG"):
+        traceback.print_exc()
+        return
+    line = f"infopack: internal error {doing}: {kind.__name__}: {error} (run with --debug for details)"
+    print(_CONTROL.sub("?", line), file=sys.stderr, flush=True)
+
+
+class _DeadlineInput(io.RawIOBase):
+    """A connection's input that gives each request `seconds` from its first byte to its last.
+
+    The socket timeout bounds each wait; this bounds their sum, so a client trickling a
+    byte at a time cannot hold a thread for ever.
+    """
+
+    def __init__(self, connection, seconds: float):
+        self._socket_input = connection.makefile("rb", buffering=0)
+        self.seconds = seconds
+        self.deadline: float | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int | None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise TimeoutError("request not received in time")
+        count = self._socket_input.readinto(buffer)
+        if count and self.deadline is None:
+            self.deadline = time.monotonic() + self.seconds
+        return count
+
+    def close(self) -> None:
+        self._socket_input.close()
+        super().close()
 
 
 @dataclass
@@ -70,14 +154,21 @@ class ReviewApp:
             track_src=lambda item: f"subs/{quote(item.id)}.vtt" if item.transcript_source else None)
 
 
-def make_server(app: ReviewApp, port: int = 0) -> ThreadingHTTPServer:
+class ReviewServer(ThreadingHTTPServer):
+    """One thread per connection; a fault outside a request's action is one line, a client gone is nothing."""
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], GONE):
+            report_unexpected("with a request")
+
+
+def make_server(app: ReviewApp, port: int = 0) -> ReviewServer:
     handler = type("Handler", (ReviewHandler,), {"app": app})
     try:
-        server = ThreadingHTTPServer((HOST, port), handler)
+        return ReviewServer((HOST, port), handler)
     except OSError as exc:
         raise InfopackError(None, f"cannot listen on {HOST}:{port}: {exc.strerror}; choose another --port") from None
-    server.daemon_threads = True
-    return server
 
 
 def url_for(server: ThreadingHTTPServer, app: ReviewApp) -> str:
@@ -89,9 +180,71 @@ class ReviewHandler(BaseHTTPRequestHandler):
     server_version = "review"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    timeout = IO_TIMEOUT
+    request_seconds = REQUEST_SECONDS
 
     def log_message(self, format, *args):      # noqa: A002 - the reviewer's terminal stays quiet
         pass
+
+    # ------------------------------------------------------------------ connection
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()                      # replaced by an input that keeps to the request deadline
+        self._input = _DeadlineInput(self.connection, self.request_seconds)
+        self.rfile = io.BufferedReader(self._input)
+
+    def handle_one_request(self) -> None:
+        self._input.deadline = None
+        self._response_started = False
+        super().handle_one_request()
+
+    def send_response(self, code, message=None) -> None:
+        self._response_started = True
+        super().send_response(code, message)
+
+    def parse_request(self) -> bool:
+        """http.server's parsing, then the Host check before anything else looks at the request."""
+        if not (super().parse_request() and self._check_host()):
+            return False
+        if not self.path.startswith("/"):           # absolute-form targets would name another host
+            self.close_connection = True
+            self._send_text(HTTPStatus.BAD_REQUEST, "bad request target", head=self.command == "HEAD")
+            return False
+        return True
+
+    def handle_expect_100(self) -> bool:
+        return self._check_host() and super().handle_expect_100()
+
+    def _check_host(self) -> bool:
+        """Only requests for this very server: a DNS-rebinding page sends its own name as Host."""
+        port = self.server.server_address[1]
+        allowed = {f"127.0.0.1:{port}", f"localhost:{port}"} | ({"127.0.0.1", "localhost"} if port == 80 else set())
+        hosts = self.headers.get_all("Host") or []
+        if len(hosts) == 1 and hosts[0].strip().lower() in allowed:
+            return True
+        self.close_connection = True
+        self._send_text(HTTPStatus.FORBIDDEN, f"forbidden: the Host header must be 127.0.0.1:{port}",
+                        head=self.command == "HEAD")
+        return False
+
+    def _answer(self, action, *args) -> None:
+        """Run one request's action. A client that goes away mid-answer (the browser seeks in a
+        video by dropping the connection) is not an error; any other fault is one line on the
+        terminal and a 500 if the response had not started."""
+        try:
+            action(*args)
+        except GONE:
+            self.close_connection = True
+        except Exception:                       # noqa: BLE001 - the reviewer sees one line, not a traceback
+            self.close_connection = True
+            report_unexpected(f"answering {self.command} {urlsplit(self.path).path}")
+            if not self._response_started:
+                try:
+                    self._send_json(HTTPStatus.INTERNAL_SERVER_ERROR,
+                                    {"error": "internal error: see the terminal running `infopack review serve`"})
+                except GONE:
+                    pass
 
     # ------------------------------------------------------------------ access
 
@@ -111,10 +264,10 @@ class ReviewHandler(BaseHTTPRequestHandler):
         return unquote(urlsplit(self.path).path, errors="strict")
 
     def do_GET(self):                           # noqa: N802 - http.server's naming
-        self._dispatch(head=False)
+        self._answer(self._dispatch, False)
 
     def do_HEAD(self):                          # noqa: N802
-        self._dispatch(head=True)
+        self._answer(self._dispatch, True)
 
     def _dispatch(self, head: bool) -> None:
         if not self._authorised():
@@ -144,9 +297,13 @@ class ReviewHandler(BaseHTTPRequestHandler):
         return self._not_found()
 
     def do_POST(self):                          # noqa: N802
+        self._answer(self._post)
+
+    def _post(self) -> None:
         # POSTs need the token in a header: a cookie alone is what a forged form would carry.
         given = self.headers.get("X-Review-Token", "")
         if not given or not hmac.compare_digest(given.encode(), self.app.token.encode()):
+            self.close_connection = True        # its body stays unread
             return self._send_text(HTTPStatus.FORBIDDEN, "forbidden")
         path = urlsplit(self.path).path
         try:
@@ -155,6 +312,9 @@ class ReviewHandler(BaseHTTPRequestHandler):
                 return self._post_decision(body)
             if path == "/api/signoff":
                 return self._post_signoff()
+        except Refused as exc:
+            self.close_connection = True        # what is left of the body must not be read as a request
+            return self._send_json(exc.status, {"error": exc.message})
         except InfopackError as exc:
             return self._send_json(HTTPStatus.BAD_REQUEST, {"error": exc.problem})
         return self._not_found()
@@ -185,16 +345,31 @@ class ReviewHandler(BaseHTTPRequestHandler):
     # ------------------------------------------------------------------ responses
 
     def _read_json(self):
+        """The body as JSON, refused unless its length is declared, within MAX_BODY, and its
+        nesting within MAX_JSON_DEPTH; nothing past the declared length is read."""
+        if "Transfer-Encoding" in self.headers:
+            raise Refused(HTTPStatus.LENGTH_REQUIRED, "send the body with a Content-Length, not chunked")
+        declared = self.headers.get_all("Content-Length") or []
+        if not declared:
+            raise Refused(HTTPStatus.LENGTH_REQUIRED, "a Content-Length is required")
+        if len(declared) != 1 or not _CONTENT_LENGTH.fullmatch(declared[0].strip()):
+            raise Refused(HTTPStatus.BAD_REQUEST, "bad Content-Length")
+        length = int(declared[0])
+        if length > MAX_BODY:
+            raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"request body over {MAX_BODY} bytes")
+        data = self.rfile.read(length)
+        if len(data) < length:
+            raise Refused(HTTPStatus.BAD_REQUEST, "request body shorter than its Content-Length")
         try:
-            length = int(self.headers.get("Content-Length") or 0)
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Refused(HTTPStatus.BAD_REQUEST, "the request body is not UTF-8") from None
+        if nested_deeper_than(text, MAX_JSON_DEPTH):
+            raise Refused(HTTPStatus.BAD_REQUEST, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        try:
+            return json.loads(text or "null")
         except ValueError:
-            length = -1
-        if length < 0 or length > MAX_BODY:
-            raise InfopackError(None, "request body missing or too large")
-        try:
-            return json.loads(self.rfile.read(length).decode("utf-8") or "null")
-        except (UnicodeDecodeError, ValueError):
-            raise InfopackError(None, "the request body is not JSON") from None
+            raise Refused(HTTPStatus.BAD_REQUEST, "the request body is not JSON") from None
 
     def _send_thumb(self, item_id: str, what: str, head: bool) -> None:
         item: ItemView | None = self.app.view.item(item_id)
@@ -239,15 +414,14 @@ class ReviewHandler(BaseHTTPRequestHandler):
                 return
             handle.seek(start)
             left = end - start + 1
-            try:
-                while left > 0:
-                    chunk = handle.read(min(CHUNK, left))
-                    if not chunk:
-                        break
-                    self.wfile.write(chunk)
-                    left -= len(chunk)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True     # the browser seeks by dropping the connection
+            while left > 0:
+                chunk = handle.read(min(CHUNK, left))
+                if not chunk:
+                    break
+                self.wfile.write(chunk)
+                left -= len(chunk)
+            if left:
+                self.close_connection = True    # the file shrank under us: the answer is short
 
     def _range_not_satisfiable(self, size: int) -> None:
         self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
@@ -273,8 +447,8 @@ class ReviewHandler(BaseHTTPRequestHandler):
         if not head:
             self.wfile.write(body)
 
-    def _send_text(self, status: int, text: str) -> None:
-        self._send(status, (text + "\n").encode("utf-8"), "text/plain; charset=utf-8")
+    def _send_text(self, status: int, text: str, *, head: bool = False) -> None:
+        self._send(status, (text + "\n").encode("utf-8"), "text/plain; charset=utf-8", head=head)
 
     def _send_json(self, status: int, value) -> None:
         self._send(status, json.dumps(value, ensure_ascii=False).encode("utf-8"), "application/json")
