@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import struct
 import subprocess
 
@@ -37,6 +38,8 @@ from infopack.release.keys import load_public_key
 # 64 MB card with 512-byte clusters: enough clusters for a valid FAT32, fast to build.
 TEST_CARD = CardType("test64M", 60_000_000, 512, "fat32", 64_000_000)
 START = 8192                                     # sectors: 4 MiB
+SFDISK = shutil.which("sfdisk") or "/usr/sbin/sfdisk"          # util-linux; /usr/sbin is not on every PATH
+FDISK = shutil.which("fdisk") or "/usr/sbin/fdisk"
 MTOOLS_ENV = {**os.environ, "MTOOLS_SKIP_CHECK": "1", "LC_ALL": "C.UTF-8", "MTOOLSRC": "/dev/null"}
 
 FILES = {
@@ -89,7 +92,7 @@ def sfdisk_sector0(tmp_path, size: int) -> bytes:
     blank = tmp_path / "sfdisk.img"
     with open(blank, "wb") as handle:
         handle.truncate(size)
-    subprocess.run(["sfdisk", "-q", str(blank)], input=b"label: dos\nlabel-id: 0x00000000\nstart=8192, type=c\n",
+    subprocess.run([SFDISK, "-q", str(blank)], input=b"label: dos\nlabel-id: 0x00000000\nstart=8192, type=c\n",
                    check=True, capture_output=True, timeout=60)
     with open(blank, "rb") as handle:
         return handle.read(512)
@@ -114,12 +117,12 @@ def test_mbr_holds_one_fat32_lba_partition_from_4_mib_to_the_end(mbr_image):
 
 def test_sfdisk_and_fdisk_read_the_same_table(mbr_image):
     size = mbr_image.stat().st_size
-    dump = subprocess.run(["sfdisk", "--dump", str(mbr_image)], capture_output=True, check=True,
+    dump = subprocess.run([SFDISK, "--dump", str(mbr_image)], capture_output=True, check=True,
                           timeout=60).stdout.decode()
     assert "label: dos" in dump and "label-id: 0x00000000" in dump
     parts = re.findall(r"start=\s*(\d+), size=\s*(\d+), type=(\w+)", dump)
     assert parts == [(str(START), str(size // 512 - START), "c")]
-    listing = subprocess.run(["fdisk", "-l", str(mbr_image)], capture_output=True, check=True,
+    listing = subprocess.run([FDISK, "-l", str(mbr_image)], capture_output=True, check=True,
                              timeout=60, env={**os.environ, "LC_ALL": "C"}).stdout.decode()
     assert "W95 FAT32 (LBA)" in listing and "Disk identifier: 0x00000000" in listing
 
