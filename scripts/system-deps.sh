@@ -24,6 +24,8 @@ if [ "$mode" = test ]; then
   fc-list 2>/dev/null | grep -qi nanum || missing+=(fonts-nanum)
   perl -MArchive::Zip -e 1 2>/dev/null || missing+=(libarchive-zip-perl)     # exiftool reads EPUB metadata with it
   [ -e /usr/share/tesseract-ocr/5/tessdata/kor.traineddata ] || ls /usr/share/tesseract-ocr/*/tessdata/kor.traineddata >/dev/null 2>&1 || missing+=(tesseract-ocr-kor)
+  # util-linux's sfdisk/fdisk read the images' partition tables; /usr/sbin is not on every PATH.
+  command -v sfdisk >/dev/null 2>&1 || [ -x /usr/sbin/sfdisk ] || missing+=(fdisk)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

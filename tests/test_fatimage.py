@@ -1,4 +1,8 @@
-"""FAT images: clean for fsck, files read back byte for byte, two builds identical."""
+"""FAT images: clean for fsck, files read back byte for byte, two builds identical.
+
+The module's image is a superfloppy (the file system from sector 0), so fsck.fat and mtools
+read it directly; tests/test_fat_layouts.py covers partitioned (`mbr`) images.
+"""
 
 import hashlib
 import os
@@ -49,7 +53,7 @@ def card_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def image(card_dir, tmp_path_factory):
-    return build_image(card_dir, tmp_path_factory.mktemp("img") / "card.img", TEST_CARD)
+    return build_image(card_dir, tmp_path_factory.mktemp("img") / "card.img", TEST_CARD, layout="superfloppy")
 
 
 def test_image_passes_fsck(image):
@@ -89,7 +93,7 @@ def test_listing_gives_sizes_and_folders(image):
 
 def test_two_builds_are_byte_identical(card_dir, image, tmp_path):
     os.utime(card_dir / "README.TXT", (1_700_000_000, 1_700_000_000))   # source times do not matter
-    again = build_image(card_dir, tmp_path / "again.img", TEST_CARD)
+    again = build_image(card_dir, tmp_path / "again.img", TEST_CARD, layout="superfloppy")
     assert subprocess.run(["cmp", str(image), str(again)], timeout=60).returncode == 0
 
 
@@ -156,9 +160,10 @@ def test_links_are_refused(tmp_path):
 def test_content_larger_than_the_image_is_refused(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
-    (src / "big.bin").write_bytes(b"\0" * 3_000_000)
+    with open(src / "big.bin", "wb") as handle:        # 50 MB, sparse on disk
+        handle.truncate(50_000_000)
     with pytest.raises(InfopackError, match="room for"):
-        build_image(src, tmp_path / "x.img", TEST_CARD, size=2_000_000)
+        build_image(src, tmp_path / "x.img", TEST_CARD, size=40 * 2**20)
 
 
 def test_exfat_cards_are_refused_with_a_hint(tmp_path):

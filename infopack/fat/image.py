@@ -5,50 +5,78 @@
 files copied in sorted order, and the volume id is derived from the content. Two builds of
 the same folder are therefore identical, and nothing on the image dates it or names us.
 
-Reading back goes through mtools (`read_image_files`, `extract_image`); `image_listing`
-walks the directory tree with a small reader of our own, so a listing check does not rely
-on the program that wrote the image.
+Layouts (`layout=`):
+- `mbr` (the default): an MBR partition table (see `infopack.fat.mbr`) and one FAT32
+  partition from 4 MiB (the SDHC erase-block boundary) to the end of the image, its boot
+  sector's hidden-sectors field set to that start. This is how every SD card leaves the
+  factory, so a card written with the image looks like any other card, and it is what
+  players, TVs and Windows expect on removable media (some show a card without a
+  partition table as empty or offer to format it). The file system is built in a sparse
+  file of its own (so mtools and fsck.fat work on it unchanged) and then copied into place;
+  building needs room for that second copy until it is done.
+- `superfloppy`: the bare file system from sector 0, with no partition table. Use it to
+  write the image into an existing partition (`dd of=/dev/sdX1`) rather than the whole card.
+
+A card-sized image of either layout has the card type's usable bytes free inside its file
+system, so an `mbr` image is 4 MiB larger. `image_problems` says before any encoding when
+a card type cannot be formatted at all (too few clusters for FAT32, too many or too few
+for FAT16).
+
+Reading back goes through mtools (`read_image_files`, `extract_image`; `image@@offset` for
+a partition); `image_listing` walks the directory tree with our own reader
+(`infopack.fat.reader`), so a listing check does not rely on the program that wrote the image.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
 import struct
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from infopack.fat.catalog import FAT32_MIN_CLUSTERS, CardType
 from infopack.fat.cost import card_cost
+from infopack.fat.mbr import HEADS, PARTITION_START, SECTOR, SECTORS_PER_TRACK, filesystem_offset, mbr_sector
 from infopack.fat.names import check_card_paths
+from infopack.fat.reader import image_listing, read_geometry
 from infopack.checks import ERROR
-from infopack.errors import InfopackError
+from infopack.errors import InfopackError, UsageError
 from infopack.tools import binary, run
 
-SECTOR = 512
 FIXED_EPOCH = 946684800              # 2000-01-01 00:00:00 UTC: every timestamp on the image
 LABEL = "NO NAME"                    # what an unlabelled card says: nothing identifying
 MKFS_RESERVED_SECTORS = 32           # mkfs.fat's default for FAT32 (FAT16 uses fewer)
 CHUNK = 1 << 20
 ARGS_PER_CALL = 200                  # keep mtools command lines well below the OS limit
 COPY_BYTES_PER_SECOND = 20 * 10**6   # a slow disk; timeouts are generous multiples of this
-
-
-@dataclass(frozen=True)
-class ImageEntry:
-    path: str                        # relpath inside the image, "/"-separated
-    size: int
-    is_dir: bool
+LAYOUTS = ("mbr", "superfloppy")
+DEFAULT_LAYOUT = "mbr"
+FAT16_MIN_CLUSTERS, FAT16_MAX_CLUSTERS = 4085, 65524     # fewer is FAT12, more is FAT32
 
 
 # --------------------------------------------------------------------------- building
 
-def image_size(card: CardType) -> int:
-    """Bytes of an image whose free space holds `card.usable_bytes` of clusters.
+def filesystem_start(layout: str) -> int:
+    """Bytes before the file system in an image of `layout`."""
+    if layout not in LAYOUTS:
+        raise UsageError(None, f"unknown image layout {layout!r}; use one of {', '.join(LAYOUTS)}")
+    return PARTITION_START if layout == "mbr" else 0
+
+
+def image_size(card: CardType, layout: str = DEFAULT_LAYOUT) -> int:
+    """Bytes of an image whose file system has `card.usable_bytes` of clusters free."""
+    return filesystem_start(layout) + _filesystem_size(card)
+
+
+def _filesystem_size(card: CardType) -> int:
+    """Bytes of a file system whose free space holds `card.usable_bytes` of clusters.
 
     `usable_bytes` is what the card offers for files; the file system's own tables (boot
     sectors, two FATs, the root's first cluster) come on top. The estimate is generous by a
@@ -73,7 +101,7 @@ CLUSTER_SLACK = 64                   # clusters kept above FAT32's minimum (mkfs
 MIN_CLUSTER = SECTOR
 
 
-def content_image_size(card_dir: str | os.PathLike, card: CardType) -> int:
+def content_image_size(card_dir: str | os.PathLike, card: CardType, layout: str = DEFAULT_LAYOUT) -> int:
     """The smallest image (whole MiB) whose FAT32 holds the folder: `--image-size content`.
 
     FAT32 needs at least 65,525 clusters, so with the card's 32 KiB clusters no FAT32 is
@@ -81,21 +109,29 @@ def content_image_size(card_dir: str | os.PathLike, card: CardType) -> int:
     bytes: a 32 MiB floor), which every FAT32 reader handles; `build_image` picks the same
     cluster size from the size it is given. FAT16 is never chosen: the card types are FAT32
     for the players' sake, and a FAT16 root holds only 512 entries (a FAT16 card type gets
-    its full card-sized image). The image is still
-    written to the card with `dd`; the rest of the card stays unused until reformatted.
+    its full card-sized image). An `mbr` image adds the 4 MiB before its partition. The
+    image is still written to the card with `dd`; the rest of the card stays unused until
+    reformatted.
     """
-    source = Path(card_dir)
-    _, files = _walk(source)
+    start = filesystem_start(layout)
+    _, files = _walk(Path(card_dir))
     if card.filesystem != "fat32":
-        return image_size(card)
+        return image_size(card, layout)
     best = None
     for cluster in _cluster_choices(card):
         sized = replace(card, cluster_bytes=cluster)
         usable = max(_round_up(card_cost(files, sized), cluster), (FAT32_MIN_CLUSTERS + CLUSTER_SLACK) * cluster)
-        size = _round_up(image_size(replace(sized, usable_bytes=usable)), CONTENT_SIZE_STEP)
+        size = _round_up(_filesystem_size(replace(sized, usable_bytes=usable)), CONTENT_SIZE_STEP)
         if _cluster_for(size, card, files) == cluster and (best is None or size < best):
             best = size
-    return best if best is not None else image_size(card)
+    return start + (best if best is not None else _filesystem_size(card))
+
+
+def _smallest_fat32() -> int:
+    """Bytes of the smallest file system `content_image_size` makes: FAT32's minimum of
+    clusters, of one sector each."""
+    tiny = CardType("smallest", (FAT32_MIN_CLUSTERS + CLUSTER_SLACK) * MIN_CLUSTER, MIN_CLUSTER, "fat32", 0)
+    return _round_up(_filesystem_size(tiny), CONTENT_SIZE_STEP)
 
 
 def _cluster_choices(card: CardType) -> list[int]:
@@ -108,16 +144,20 @@ def _cluster_choices(card: CardType) -> list[int]:
 
 
 def _cluster_for(size: int, card: CardType, files: dict[str, int]) -> int:
-    """The cluster size for a FAT32 image of `size` bytes: the card's own when the image is
+    """The cluster size for a FAT32 file system of `size` bytes: the card's own when it is
     large enough, else the largest smaller one that still gives a valid FAT32 holding `files`."""
     if card.filesystem != "fat32":
         return card.cluster_bytes
     for cluster in _cluster_choices(card):
         free = _free_estimate(size, cluster)
-        if free // cluster >= FAT32_MIN_CLUSTERS + CLUSTER_SLACK // 2 and \
-                card_cost(files, replace(card, cluster_bytes=cluster)) <= free:
+        if _fat32_fits(size, cluster) and card_cost(files, replace(card, cluster_bytes=cluster)) <= free:
             return cluster
     return card.cluster_bytes
+
+
+def _fat32_fits(size: int, cluster: int) -> bool:
+    """True when a FAT32 of `size` bytes with `cluster`-byte clusters surely has enough clusters."""
+    return _free_estimate(size, cluster) // cluster >= FAT32_MIN_CLUSTERS + CLUSTER_SLACK // 2
 
 
 def _free_estimate(size: int, cluster: int) -> int:
@@ -128,39 +168,152 @@ def _free_estimate(size: int, cluster: int) -> int:
     return max(0, (clusters - 2) * cluster)
 
 
-def build_image(card_dir: str | os.PathLike, image_path: str | os.PathLike, card: CardType,
-                size: int | None = None, *, volume_id: int | None = None, check: bool = True) -> Path:
-    """Write a FAT image of `card_dir` to `image_path`; returns the image path.
+def image_problems(card: CardType, layout: str = DEFAULT_LAYOUT, size: int | str | None = None) -> list[str]:
+    """Why no image of `card` can be built, said before anything is encoded (empty: it can).
 
-    `size` defaults to `image_size(card)`. The folder is checked first with the FAT rules
-    (a name a player cannot read is refused here, not discovered on the card), and with
-    `check` the image is checked with `fsck.fat -n` afterwards.
+    `size` is what `build --image-size` asks for: None or "card" (card-sized), "content"
+    (content-sized: only its floor is known before encoding), or a number of bytes. A FAT32
+    needs at least 65,525 clusters: with fewer, readers (mtools too) take it for a FAT16
+    whose root folder has no entries, and copying fails with "No directory slots". A FAT16
+    needs 4,085 to 65,524 clusters.
+    """
+    if layout not in LAYOUTS:
+        return [f"unknown image layout {layout!r}; use one of {', '.join(LAYOUTS)}"]
+    if card.filesystem not in ("fat32", "fat16"):
+        return [f"card type '{card.name}' is {card.filesystem}, and images are FAT32 or FAT16 only; "
+                f"choose a FAT32 card type"]
+    start = filesystem_start(layout)
+    smallest = start + _smallest_fat32()
+    if card.filesystem == "fat32" and size == "content":
+        if smallest > card.nominal_bytes:
+            return [f"card type '{card.name}' holds {card.nominal_bytes:,} bytes, but no FAT32 image is smaller "
+                    f"than {smallest // 2**20} MiB ({FAT32_MIN_CLUSTERS:,} clusters at least); use a larger card type"]
+        return []
+    if size in (None, "card", "content"):
+        what = (f"card type '{card.name}' ({card.usable_bytes:,} usable bytes in {card.cluster_bytes:,}-byte "
+                f"clusters)")
+        clusters = card.usable_bytes // card.cluster_bytes + 1
+        if card.filesystem == "fat32" and clusters < FAT32_MIN_CLUSTERS:
+            return [f"{what} gives about {clusters:,} clusters, and FAT32 needs at least {FAT32_MIN_CLUSTERS:,} "
+                    f"(with fewer, readers take it for FAT16 with no room in its root folder); "
+                    + _fat32_suggestion(card, smallest)]
+    else:
+        fs_size = int(size) - int(size) % SECTOR - start
+        what = f"a {int(size):,}-byte {layout} image"
+        if card.filesystem == "fat32":
+            if fs_size <= 0 or not any(_fat32_fits(fs_size, c) for c in _cluster_choices(card)):
+                return [f"{what} is too small for FAT32 ({FAT32_MIN_CLUSTERS:,} clusters at least): "
+                        f"make it at least {smallest // 2**20} MiB"]
+            return []
+        clusters = _free_estimate(fs_size, card.cluster_bytes) // card.cluster_bytes
+    if card.filesystem == "fat16" and clusters > FAT16_MAX_CLUSTERS:
+        return [f"{what} gives about {clusters:,} clusters, and FAT16 holds at most {FAT16_MAX_CLUSTERS:,}; "
+                f"use larger clusters or a FAT32 card type"]
+    if card.filesystem == "fat16" and clusters < FAT16_MIN_CLUSTERS:
+        return [f"{what} gives about {clusters:,} clusters, and below {FAT16_MIN_CLUSTERS:,} readers take it "
+                f"for FAT12; use smaller clusters or a larger card type"]
+    return []
+
+
+def _fat32_suggestion(card: CardType, smallest: int) -> str:
+    """What to do about a card type too small for FAT32 at its own cluster size."""
+    options = []
+    smaller = [c for c in _cluster_choices(card)[1:] if card.usable_bytes // c + 1 >= FAT32_MIN_CLUSTERS]
+    if smaller:
+        options.append(f"give the card type clusters of {smaller[0]:,} bytes or less")
+    if smallest <= card.nominal_bytes:
+        options.append("use --image-size content (it picks smaller clusters)")
+    if not options:
+        return f"no FAT32 image is smaller than {smallest // 2**20} MiB; use a larger card type"
+    return ", ".join(options) + " or use a larger card type"
+
+
+def build_image(card_dir: str | os.PathLike, image_path: str | os.PathLike, card: CardType,
+                size: int | None = None, *, layout: str = DEFAULT_LAYOUT, volume_id: int | None = None,
+                check: bool = True) -> Path:
+    """Write a FAT image of `card_dir` to `image_path` in `layout`; returns the image path.
+
+    `size` (of the whole image) defaults to `image_size(card, layout)`. The card type and
+    size are checked first (`image_problems`), then the folder with the FAT rules (a name a
+    player cannot read is refused here, not discovered on the card); with `check` the file
+    system is checked with `fsck.fat -n` afterwards.
     """
     source = Path(card_dir)
     target = Path(image_path)
-    if card.filesystem not in ("fat32", "fat16"):
-        raise InfopackError(target, f"cannot build {card.filesystem} images; choose a FAT32 card type")
+    problems = image_problems(card, layout, size)
+    if problems:
+        raise UsageError(target, problems[0])
     dirs, files = _walk(source)
     _refuse_bad_paths(source, files, card)
+    start = filesystem_start(layout)
     if size is None:
-        size = image_size(card)
+        size = image_size(card, layout)
     else:
         size -= size % SECTOR
-        card = replace(card, cluster_bytes=_cluster_for(size, card, files))
+        card = replace(card, cluster_bytes=_cluster_for(size - start, card, files))
     tmp = target.with_name(target.name + ".part")
+    filesystem = target.with_name(target.name + ".fs.part") if start else tmp
     try:
-        with open(tmp, "wb") as handle:           # sparse: no blocks written for the empty space
-            handle.truncate(size)
-        _format(tmp, card, _volume_id(files, card) if volume_id is None else volume_id)
-        _check_room(tmp, files, card)
-        _make_dirs(tmp, dirs)
-        _copy_files(tmp, source, files)
+        with open(filesystem, "wb") as handle:     # sparse: no blocks written for the empty space
+            handle.truncate(size - start)
+        _format(filesystem, card, _volume_id(files, card) if volume_id is None else volume_id, start // SECTOR)
+        _check_room(filesystem, files, card)
+        _make_dirs(filesystem, dirs)
+        _copy_files(filesystem, source, files)
         if check:
-            fsck_image(tmp)
+            fsck_image(filesystem)
+        if start:
+            _write_partitioned(tmp, filesystem, size, start)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+        filesystem.unlink(missing_ok=True)
     return target
+
+
+def _write_partitioned(image: Path, filesystem: Path, size: int, start: int) -> None:
+    """The MBR, zeros up to `start`, then the file system: sparse wherever it is empty."""
+    with open(image, "wb") as out:
+        out.truncate(size)
+        out.write(mbr_sector(size // SECTOR, start // SECTOR))
+        _copy_sparse(filesystem, 0, size - start, out, start)
+
+
+def _copy_sparse(source: Path, offset: int, length: int, out, out_offset: int) -> None:
+    """Copy `length` bytes of `source` from `offset` to `out` at `out_offset`, skipping holes
+    and all-zero chunks (`out` must read as zeros there already)."""
+    zeros = bytes(CHUNK)
+    with open(source, "rb") as handle:
+        for begin, end in _data_extents(handle.fileno(), offset, offset + length):
+            handle.seek(begin)
+            position = begin
+            while position < end:
+                chunk = handle.read(min(CHUNK, end - position))
+                if not chunk:
+                    return
+                if chunk != zeros[:len(chunk)]:
+                    out.seek(out_offset + position - offset)
+                    out.write(chunk)
+                position += len(chunk)
+
+
+def _data_extents(fd: int, begin: int, end: int) -> Iterator[tuple[int, int]]:
+    """(start, stop) of the parts of [begin, end) holding data, using SEEK_DATA/SEEK_HOLE
+    where the file system has them (an empty 128 GB image is read in no time), else all of it."""
+    position = begin
+    while position < end:
+        try:
+            data = os.lseek(fd, position, os.SEEK_DATA)
+            hole = os.lseek(fd, data, os.SEEK_HOLE)
+        except OSError as exc:
+            if exc.errno == errno.ENXIO:         # no data after `position`
+                return
+            yield position, end
+            return
+        if data >= end:
+            return
+        yield data, min(hole, end)
+        position = hole
 
 
 def _walk(source: Path) -> tuple[list[str], dict[str, int]]:
@@ -198,12 +351,16 @@ def _volume_id(files: dict[str, int], card: CardType) -> int:
     return int.from_bytes(digest.digest()[:4], "big")
 
 
-def _format(image: Path, card: CardType, volume_id: int) -> None:
+def _format(image: Path, card: CardType, volume_id: int, hidden_sectors: int) -> None:
+    """mkfs.fat; inside a partition, the boot sector records the partition's start (hidden
+    sectors) and the 255-head, 63-sector geometry its partition table uses."""
     fat = "32" if card.filesystem == "fat32" else "16"
     args = [binary("mkfs.fat"), "-F", fat, "-S", str(SECTOR), "-s", str(card.cluster_bytes // SECTOR),
             "--invariant", "-i", f"{volume_id & 0xFFFFFFFF:08x}", "-n", LABEL]
     if fat == "16":
         args += ["-r", "512"]
+    if hidden_sectors:
+        args += ["-h", str(hidden_sectors), "-g", f"{HEADS}/{SECTORS_PER_TRACK}"]
     run(args + [_local(image)], timeout=300, what="mkfs.fat", subject=str(image))
     _neutral_boot_sectors(image, card)
 
@@ -232,7 +389,11 @@ def _neutral_boot_sectors(image: Path, card: CardType) -> None:
 
 
 def _check_room(image: Path, files: dict[str, int], card: CardType) -> None:
-    free = read_geometry(image).free_bytes
+    geo = read_geometry(image)
+    if card.filesystem == "fat32" and geo.clusters < FAT32_MIN_CLUSTERS:
+        raise InfopackError(image, f"the image's FAT32 has only {geo.clusters:,} clusters and needs "
+                                   f"{FAT32_MIN_CLUSTERS:,}; use a larger image or fewer files")
+    free = geo.free_bytes
     needed = card_cost(files, card)
     if needed > free:
         raise InfopackError(image, f"the files take {needed:,} bytes but the image has room for {free:,}; "
@@ -243,7 +404,7 @@ def _make_dirs(image: Path, dirs: list[str]) -> None:
     # Sorted, so parents come before their children.
     for start in range(0, len(dirs), ARGS_PER_CALL):
         batch = ["::/" + d for d in dirs[start:start + ARGS_PER_CALL]]
-        _mtools(["mmd", "-i", _local(image)] + batch, timeout=120, what="mmd", subject=image)
+        _mtools(["mmd", "-i", _mtools_image(image)] + batch, timeout=120, what="mmd", subject=image)
 
 
 def _copy_files(image: Path, source: Path, files: dict[str, int]) -> None:
@@ -256,18 +417,37 @@ def _copy_files(image: Path, source: Path, files: dict[str, int]) -> None:
         for start in range(0, len(paths), ARGS_PER_CALL):
             batch = paths[start:start + ARGS_PER_CALL]
             seconds = 60 + sum(files[p] for p in batch) / COPY_BYTES_PER_SECOND
-            _mtools(["mcopy", "-Q", "-i", _local(image)] + [str(source / p) for p in batch]
+            _mtools(["mcopy", "-Q", "-i", _mtools_image(image)] + [str(source / p) for p in batch]
                     + [f"::/{folder}/" if folder else "::/"], timeout=seconds, what="mcopy", subject=image)
 
 
 def fsck_image(image: str | os.PathLike) -> None:
-    """Raise InfopackError unless `fsck.fat -n` (read-only) finds the image clean."""
-    proc = run([binary("fsck.fat"), "-n", _local(image)], timeout=600, what="fsck.fat",
-               subject=str(image), check=False)
+    """Raise InfopackError unless `fsck.fat -n` (read-only) finds the image's file system clean.
+
+    fsck.fat reads a file system from offset 0 only, so a partitioned image's file system is
+    first copied (sparse) beside the image.
+    """
+    offset = filesystem_offset(image)
+    if not offset:
+        _fsck(Path(image), subject=image)
+        return
+    length = read_geometry(image).total_bytes
+    with tempfile.TemporaryDirectory(prefix=".fsck-", dir=Path(image).absolute().parent) as tmp:
+        alone = Path(tmp) / "filesystem"
+        with open(alone, "wb") as out:
+            out.truncate(length)
+            _copy_sparse(Path(image), offset, length, out, 0)
+        _fsck(alone, subject=image)
+
+
+def _fsck(filesystem: Path, *, subject) -> None:
+    proc = run([binary("fsck.fat"), "-n", _local(filesystem)], timeout=600, what="fsck.fat",
+               subject=str(subject), check=False)
     output = (proc.stdout + proc.stderr).decode("utf-8", "replace")
     if proc.returncode != 0:
         lines = [ln.strip() for ln in output.splitlines() if ln.strip() and not ln.startswith("fsck.fat ")]
-        raise InfopackError(image, f"fsck.fat found problems: {lines[0] if lines else 'exit ' + str(proc.returncode)}")
+        raise InfopackError(subject, f"fsck.fat found problems: "
+                                     f"{lines[0] if lines else 'exit ' + str(proc.returncode)}")
 
 
 # --------------------------------------------------------------------------- mtools
@@ -288,12 +468,21 @@ def _local(path: str | os.PathLike) -> str:
     return str(Path(path).absolute())
 
 
+def _mtools_image(image: str | os.PathLike) -> str:
+    """The image as mtools' `-i` takes it: `path@@offset` when the file system is in a partition."""
+    path = _local(image)
+    if "@@" in path:
+        raise InfopackError(image, "has '@@' in its path, which mtools reads as an offset; move or rename it")
+    offset = filesystem_offset(image)
+    return f"{path}@@{offset}" if offset else path
+
+
 def extract_image(image: str | os.PathLike, dest_dir: str | os.PathLike) -> Path:
     """Copy every file out of the image into `dest_dir` (created if needed)."""
     dest = Path(dest_dir)
     dest.mkdir(parents=True, exist_ok=True)
     size = Path(image).stat().st_size
-    _mtools(["mcopy", "-s", "-n", "-Q", "-i", _local(image), "::/", _local(dest) + "/"],
+    _mtools(["mcopy", "-s", "-n", "-Q", "-i", _mtools_image(image), "::/", _local(dest) + "/"],
             timeout=120 + size / COPY_BYTES_PER_SECOND, what="mcopy (extract)", subject=image)
     return dest
 
@@ -304,13 +493,14 @@ def read_image_files(image: str | os.PathLike) -> Iterator[tuple[str, Iterator[b
     Each file streams from its own `mcopy ... -` so an 8 GB card needs no scratch space.
     Consume each file's chunks before moving on to the next.
     """
+    source = _mtools_image(image)
     for entry in image_listing(image):
         if not entry.is_dir:
-            yield entry.path, _stream_file(Path(image), entry.path, entry.size)
+            yield entry.path, _stream_file(Path(image), source, entry.path, entry.size)
 
 
-def _stream_file(image: Path, path: str, size: int) -> Iterator[bytes]:
-    args = _mtools_env_args() + [binary("mcopy"), "-n", "-i", _local(image), "::/" + path, "-"]
+def _stream_file(image: Path, source: str, path: str, size: int) -> Iterator[bytes]:
+    args = _mtools_env_args() + [binary("mcopy"), "-n", "-i", source, "::/" + path, "-"]
     timeout = 60 + size / COPY_BYTES_PER_SECOND
     proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     timer = threading.Timer(timeout, proc.kill)
@@ -331,126 +521,3 @@ def _stream_file(image: Path, path: str, size: int) -> Iterator[bytes]:
         reason = err.decode("utf-8", "replace").strip().splitlines()
         raise InfopackError(f"{image}::{path}", f"reading from the image failed: "
                                                 f"{reason[-1] if reason else 'stopped after ' + str(int(timeout)) + ' s'}")
-
-
-# --------------------------------------------------------------------------- our own FAT reader
-
-@dataclass(frozen=True)
-class Geometry:
-    """The numbers of a FAT boot sector that say where things are and how much is free."""
-    fat_bits: int
-    bytes_per_sector: int
-    cluster_bytes: int
-    fat_offset: int
-    fat_bytes: int
-    root_offset: int                 # FAT16: the fixed root area
-    root_bytes: int
-    data_offset: int
-    clusters: int
-    root_cluster: int                # FAT32 only
-    volume_id: int
-
-    @property
-    def free_bytes(self) -> int:
-        """Free space of a freshly formatted image (FAT32's root already holds one cluster)."""
-        return (self.clusters - (1 if self.fat_bits == 32 else 0)) * self.cluster_bytes
-
-
-def read_geometry(image: str | os.PathLike) -> Geometry:
-    with open(image, "rb") as handle:
-        boot = handle.read(SECTOR)
-    if len(boot) < SECTOR or boot[510:512] != b"\x55\xaa":
-        raise InfopackError(image, "is not a FAT image (no boot sector signature)")
-    bps, spc, reserved, nfats, root_entries, total16, _, fat16 = struct.unpack_from("<HBHBHHBH", boot, 11)
-    total32, fat32, = struct.unpack_from("<I", boot, 32)[0], struct.unpack_from("<I", boot, 36)[0]
-    total = total16 or total32
-    fat_sectors = fat16 or fat32
-    root_sectors = -(-root_entries * 32 // bps)
-    data_sector = reserved + nfats * fat_sectors + root_sectors
-    clusters = (total - data_sector) // spc
-    bits = 32 if fat16 == 0 else (12 if clusters < 4085 else 16)
-    return Geometry(fat_bits=bits, bytes_per_sector=bps, cluster_bytes=bps * spc, fat_offset=reserved * bps,
-                    fat_bytes=fat_sectors * bps, root_offset=(reserved + nfats * fat_sectors) * bps,
-                    root_bytes=root_sectors * bps, data_offset=data_sector * bps, clusters=clusters,
-                    root_cluster=struct.unpack_from("<I", boot, 44)[0] if bits == 32 else 0,
-                    volume_id=struct.unpack_from("<I", boot, 67 if bits == 32 else 39)[0])
-
-
-def image_listing(image: str | os.PathLike) -> list[ImageEntry]:
-    """Every folder and file in a FAT16/32 image, by long name, sorted by path."""
-    geo = read_geometry(image)
-    if geo.fat_bits == 12:
-        raise InfopackError(image, "FAT12 images are not supported")
-    entries: list[ImageEntry] = []
-    with open(image, "rb") as handle:
-        fat = _read_at(handle, geo.fat_offset, geo.fat_bytes)
-        reader = _DirReader(handle, geo, fat)
-        root = (reader.chain_bytes(geo.root_cluster) if geo.fat_bits == 32
-                else _read_at(handle, geo.root_offset, geo.root_bytes))
-        pending = [("", root)]
-        while pending:
-            prefix, raw = pending.pop()
-            for name, is_dir, first, size in _dir_entries(raw):
-                path = prefix + name
-                entries.append(ImageEntry(path, 0 if is_dir else size, is_dir))
-                if is_dir:
-                    pending.append((path + "/", reader.chain_bytes(first)))
-    return sorted(entries, key=lambda e: e.path)
-
-
-def _read_at(handle, offset: int, length: int) -> bytes:
-    handle.seek(offset)
-    return handle.read(length)
-
-
-class _DirReader:
-    def __init__(self, handle, geo: Geometry, fat: bytes):
-        self.handle, self.geo, self.fat = handle, geo, fat
-
-    def next_cluster(self, cluster: int) -> int:
-        if self.geo.fat_bits == 32:
-            return struct.unpack_from("<I", self.fat, cluster * 4)[0] & 0x0FFFFFFF
-        return struct.unpack_from("<H", self.fat, cluster * 2)[0]
-
-    def chain_bytes(self, cluster: int) -> bytes:
-        end = 0x0FFFFFF8 if self.geo.fat_bits == 32 else 0xFFF8
-        parts, seen = [], set()
-        while 2 <= cluster < end and cluster not in seen:
-            seen.add(cluster)
-            parts.append(_read_at(self.handle, self.geo.data_offset + (cluster - 2) * self.geo.cluster_bytes,
-                                  self.geo.cluster_bytes))
-            cluster = self.next_cluster(cluster)
-        return b"".join(parts)
-
-
-def _dir_entries(raw: bytes) -> Iterator[tuple[str, bool, int, int]]:
-    """(name, is_dir, first cluster, size) for the live entries of one directory."""
-    long_parts: list[str] = []
-    for offset in range(0, len(raw) - 31, 32):
-        entry = raw[offset:offset + 32]
-        if entry[0] == 0:
-            break
-        if entry[0] == 0xE5:
-            long_parts = []
-            continue
-        attr = entry[11]
-        if attr == 0x0F:
-            text = (entry[1:11] + entry[14:26] + entry[28:32]).decode("utf-16-le", "replace")
-            long_parts.insert(0, text.split("\x00")[0])
-            continue
-        name = "".join(long_parts) or _short_name(entry)
-        long_parts = []
-        if attr & 0x08 or name in (".", ".."):
-            continue
-        first = struct.unpack_from("<H", entry, 20)[0] << 16 | struct.unpack_from("<H", entry, 26)[0]
-        yield name, bool(attr & 0x10), first, struct.unpack_from("<I", entry, 28)[0]
-
-
-def _short_name(entry: bytes) -> str:
-    base = entry[0:8].decode("cp850", "replace").rstrip()
-    ext = entry[8:11].decode("cp850", "replace").rstrip()
-    if entry[12] & 0x08:
-        base = base.lower()
-    if entry[12] & 0x10:
-        ext = ext.lower()
-    return base + ("." + ext if ext else "")
