@@ -20,13 +20,12 @@ from infopack.fat.catalog import load_card
 from infopack.errors import CheckFailed, UsageError
 from infopack.plan.fit import fit_budgets
 from infopack.kinds.base import EncodeJob
-from infopack.kinds import handler_for
+from infopack.kinds import REGISTRY, probe
 from infopack.kinds.subtitle import prepare_subtitles
 from infopack.kinds.video import target_size
 from infopack.plan.layout import card_paths
 from infopack.manifest import load_manifest
 from infopack.plan.packing import PackItem, pack
-from infopack.kinds.probe import probe
 from infopack.profiles import load_profile
 from infopack.scan import scan_file
 
@@ -74,7 +73,7 @@ def encode_all(bundle, profile, budgets, work):
         if item.subtitles and info.kind == "video":
             play_res = target_size(info.video, profile.video.max_width, profile.video.max_height)
             subs = prepare_subtitles(item, profile, item_dir, duration=info.duration, play_res=play_res)
-        handler = handler_for(info.kind)
+        handler = REGISTRY.kind_named(info.kind)
         job = EncodeJob(item, info, profile, item_dir, subs, video_bitrate=budgets.get(item.id))
         produced[item.id] = handler.transcode(job)
         for prod in produced[item.id]:
@@ -160,7 +159,7 @@ def test_two_pass_is_reproducible_stripped_and_in_the_recipe(fit_manifest, tmp_p
     bundle = load_manifest(fit_manifest)
     item = bundle.items[0]
     info = probe(item.source)
-    handler = handler_for("video")
+    handler = REGISTRY.kind_named("video")
     for pid in ("notel-480p", "modern-hevc"):
         profile = load_profile(pid)
         outputs = []

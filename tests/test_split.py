@@ -16,12 +16,11 @@ from infopack.fat.catalog import load_card
 from infopack.checks import ERROR
 from infopack.errors import CheckFailed
 from infopack.kinds.base import EncodeJob
-from infopack.kinds import handler_for
+from infopack.kinds import REGISTRY, probe
 from infopack.kinds.subtitle import prepare_subtitles
 from infopack.kinds.video import target_size
 from infopack.plan.layout import card_paths
 from infopack.manifest import Item
-from infopack.kinds.probe import probe
 from infopack.profiles import _extra_dirs, add_profile_dir, load_profile, profile_text
 from infopack.scan import scan_file
 
@@ -53,7 +52,7 @@ def encode(profile_id, samples_dir, work):
     subs = prepare_subtitles(item, profile, work, duration=info.duration,
                              play_res=target_size(info.video, profile.video.max_width, profile.video.max_height))
     job = EncodeJob(item, info, profile, work, subs)
-    handler = handler_for("video")
+    handler = REGISTRY.kind_named("video")
     produced = handler.transcode(job)
     for prod in produced:
         handler.validate(job, prod)
@@ -117,7 +116,7 @@ def test_each_part_has_its_own_sidecar_with_shifted_cues(split):
 def test_recipe_names_the_split_rule(split_profiles, samples_dir, tmp_path):
     info = probe(samples_dir / "media" / "clip01.mp4")
     item = Item(id="x", title="x", source=info.path)
-    handler = handler_for("video")
+    handler = REGISTRY.kind_named("video")
     split = handler.recipe(EncodeJob(item, info, load_profile("split-test"), tmp_path))
     nosplit = handler.recipe(EncodeJob(item, info, load_profile("nosplit-test"), tmp_path))
     assert "split-parts" in split and "split-parts" not in nosplit

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infopack.errors import UsageError
+from infopack.kinds import REGISTRY
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 BUNDLE_KEYS = {"id", "title", "profile", "card", "version", "root", "fit", "max_cards", "subtitle_class"}
 ITEM_KEYS = {"id", "title", "source", "subtitles", "group", "episode", "priority", "kind"}
-ITEM_KINDS = ("video", "audio", "image")
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Item:
     group: str | None = None
     episode: int | None = None
     priority: int = 0
-    kind: str | None = None      # None: decided by probing the source
+    kind: str | None = None      # a name in infopack.kinds.REGISTRY; None: decided by probing the source
     order: int = 0               # position in the manifest
 
 
@@ -151,8 +151,8 @@ def _load_item(where: _Where, n: int, raw, base: Path, root: Path, seen: set[str
     if not isinstance(priority, int) or isinstance(priority, bool):
         raise where.fail(f"{label}.priority", "must be a whole number")
     kind = raw.get("kind")
-    if kind is not None and kind not in ITEM_KINDS:
-        raise where.fail(f"{label}.kind", f"must be one of {', '.join(ITEM_KINDS)}")
+    if kind is not None and kind not in REGISTRY.item_kinds():
+        raise where.fail(f"{label}.kind", f"must be one of {', '.join(REGISTRY.item_kinds())}")
     return Item(id=item_id, title=title, source=source, subtitles=subtitles, group=group,
                 episode=episode, priority=priority, kind=kind, order=n)
 

@@ -1,6 +1,7 @@
 """`infopack init FOLDER`: a starter manifest from a folder of media.
 
-Subtitles are paired with media by base name: `ep01.mkv` takes `ep01.srt`, `ep01.ko.srt`,
+Which files are media (an item kind's extension) and which are subtitles (the other
+kinds' extensions) is the kind registry's word. Subtitles are paired with media by base name: `ep01.mkv` takes `ep01.srt`, `ep01.ko.srt`,
 `ep01.smi` ... Ids come from file names; titles too, for the curator to edit (card file
 names come from titles, never from source names).
 """
@@ -13,13 +14,7 @@ import unicodedata
 from pathlib import Path
 
 from infopack.errors import UsageError
-
-MEDIA_EXTENSIONS = {
-    ".mp4", ".mkv", ".avi", ".mov", ".m4v", ".webm", ".ts", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp",
-    ".mp3", ".m4a", ".aac", ".flac", ".wav", ".ogg", ".opus", ".wma",
-    ".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff",
-}
-SUBTITLE_EXTENSIONS = {".srt", ".smi", ".sami", ".vtt", ".ass", ".ssa"}
+from infopack.kinds import REGISTRY
 
 
 def slug(text: str) -> str:
@@ -47,10 +42,11 @@ def init_manifest(folder: Path, *, force: bool = False, profile: str = "notel-48
     if target.exists() and not force:
         raise UsageError(target, "already exists; edit it, or use --force to replace it")
     files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
-    media = [p for p in files if p.suffix.lower() in MEDIA_EXTENSIONS]
-    subtitles = [p for p in files if p.suffix.lower() in SUBTITLE_EXTENSIONS]
+    media_extensions = REGISTRY.extensions(items=True)
+    media = [p for p in files if p.suffix.lower() in media_extensions]
+    subtitles = [p for p in files if p.suffix.lower() in REGISTRY.extensions(items=False)]
     if not media:
-        raise UsageError(folder, "no media files found (looked for " + ", ".join(sorted(MEDIA_EXTENSIONS)) + ")")
+        raise UsageError(folder, "no media files found (looked for " + ", ".join(sorted(media_extensions)) + ")")
     bundle_id = slug(folder.resolve().name) or "bundle"
     lines = [
         "# infopack manifest: edit titles (they become the file names on the card), then run",

@@ -10,6 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from infopack.errors import UsageError
+from infopack.release.keys import (
+    ensure_not_under,
+    is_encrypted,
+    key_paths,
+    load_public_key,
+    load_signing_key,
+    passphrase_from_env_or_prompt,
+)
+from infopack.release.trust import approve_manifest
 from infopack.review import decisions as dec
 
 
@@ -17,7 +26,6 @@ def reviewer_id(key_path: Path | None) -> str:
     """The key id a review file is named by; "anonymous" without a key."""
     if key_path is None:
         return dec.ANONYMOUS
-    from infopack.release.keys import key_paths, load_public_key, load_signing_key
     key_path = Path(key_path)
     pub = key_path if key_path.suffix == ".pub" else key_paths(key_path)[1]
     if pub.is_file():
@@ -27,7 +35,6 @@ def reviewer_id(key_path: Path | None) -> str:
 
 def load_reviewer_key(key_path: Path, out: Path, warn=None):
     """The reviewer's signing key; a curator's key or one kept inside OUT is refused."""
-    from infopack.release.keys import ensure_not_under, load_signing_key
     if Path(key_path).suffix == ".pub":
         raise UsageError(key_path, "this is a public key; signing needs the private key (REVIEWER.key)")
     ensure_not_under(key_path, out)
@@ -38,13 +45,11 @@ def load_reviewer_key(key_path: Path, out: Path, warn=None):
 
 
 def _passphrase(key_path: Path) -> str | None:
-    from infopack.release.keys import is_encrypted, passphrase_from_env_or_prompt
     return passphrase_from_env_or_prompt(confirm=False) if is_encrypted(key_path) else None
 
 
 def sign_review(out: Path, key, note: str = "") -> list[str]:
     """Approve (sign) every card manifest for the items this reviewer approved; returns them."""
-    from infopack.release.trust import approve_manifest
     items = dec.approved_items(dec.load_decisions(out, key.public.key_id_hex))
     if not items:
         raise UsageError(dec.review_path(out, key.public.key_id_hex),
