@@ -20,7 +20,7 @@ from infopack.fat.catalog import load_card
 from infopack.errors import CheckFailed, UsageError
 from infopack.plan.fit import fit_budgets
 from infopack.kinds.base import EncodeJob
-from infopack.kinds import REGISTRY, probe
+from infopack.kinds import REGISTRY, probe_source
 from infopack.kinds.subtitle import prepare_subtitles
 from infopack.kinds.video import target_size
 from infopack.plan.layout import card_paths
@@ -59,14 +59,14 @@ def fit_manifest(samples_dir):
 
 
 def probed(bundle):
-    return {item.id: probe(item.source) for item in bundle.items}
+    return {item.id: probe_source(item.source) for item in bundle.items}
 
 
 def encode_all(bundle, profile, budgets, work):
     """Encode every item as the build does (validated), at `budgets`; {item id: [Produced]}."""
     produced = {}
     for item in bundle.items:
-        info = probe(item.source)
+        info = probe_source(item.source)
         item_dir = work / item.id
         item_dir.mkdir(parents=True)
         subs = None
@@ -158,7 +158,7 @@ def test_mpeg4_profiles_refuse_fitting_with_one_line(tiny, fit_manifest, samples
 def test_two_pass_is_reproducible_stripped_and_in_the_recipe(fit_manifest, tmp_path):
     bundle = load_manifest(fit_manifest)
     item = bundle.items[0]
-    info = probe(item.source)
+    info = probe_source(item.source)
     handler = REGISTRY.kind_named("video")
     for pid in ("notel-480p", "modern-hevc"):
         profile = load_profile(pid)

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from infopack import scan
 from infopack.build import build
 from infopack.errors import CheckFailed, UsageError
-from infopack.kinds import REGISTRY, probe
+from infopack.kinds import REGISTRY, probe_source
 from infopack.kinds.base import EncodeJob, Kind, Produced
 from infopack.kinds.probe import MediaInfo
 from infopack.manifest import load_manifest
@@ -25,6 +26,24 @@ from infopack.review.report import write_report_html
 from infopack.review.server import ReviewApp
 
 NOTICE = "바다는 넓고 깊다.\n내일도 배가 떠난다.\n"
+TEXT_MANIFEST = """
+[bundle]
+id = "texts"
+title = "글 묶음"
+profile = "notel-480p"
+card = "8GB"
+
+[[items]]
+id = "notice"
+title = "안내문"
+source = "docs/notice.txt"
+
+[[items]]
+id = "notes"
+title = "배 시간표"
+source = "docs/notes.txt"
+kind = "text"
+"""
 
 
 class TextKind(Kind):
@@ -59,15 +78,12 @@ def text_bundle(tmp_path) -> Path:
     (tmp_path / "docs" / "notice.txt").write_text(NOTICE, encoding="utf-8")
     (tmp_path / "docs" / "notes.txt").write_text("배 시간표\n", encoding="utf-8")
     manifest = tmp_path / "bundle.toml"
-    manifest.write_text('[bundle]\nid = "texts"\ntitle = "글 묶음"\nprofile = "notel-480p"\ncard = "8GB"\n'
-                        '\n[[items]]\nid = "notice"\ntitle = "안내문"\nsource = "docs/notice.txt"\n'
-                        '\n[[items]]\nid = "notes"\ntitle = "배 시간표"\nsource = "docs/notes.txt"\nkind = "text"\n',
-                        encoding="utf-8")
+    manifest.write_text(TEXT_MANIFEST, encoding="utf-8")
     return manifest
 
 
 def test_a_registered_kind_goes_from_manifest_to_a_verified_reviewed_card(text_kind, text_bundle, curator_key,
-                                                                       keys_dir, tmp_path):
+                                                                         keys_dir, tmp_path):
     bundle = load_manifest(text_bundle)                      # kind = "text" is a known kind now
     plan = make_plan(bundle)
     assert plan.items["notice"].info.kind == "text"
@@ -139,15 +155,30 @@ def test_card_files_are_known_by_content_first(samples_dir, tmp_path):
     assert {REGISTRY.kind_for_file(p).scanned_as for p in (jpeg, song, clip)} == {"image", "media"}
 
 
+def test_the_registry_answers_the_scanners_questions_as_the_scanner_does(samples_dir, tmp_path):
+    """What infopack.scan will ask the registry (by content, then extension) gives its own answers
+    (once the scanner asks the registry, this comparison has served its purpose)."""
+    for family in ("media", "image", "subtitle"):
+        assert REGISTRY.extensions(scanned_as=family) == getattr(scan, f"{family.upper()}_EXTENSIONS")
+    renamed = tmp_path / "photo.mp4"
+    shutil.copy(samples_dir / "media" / "photo01.jpg", renamed)
+    text = tmp_path / "readme.txt"
+    text.write_text("hello\n", encoding="utf-8")
+    files = [*sorted((samples_dir / "media").iterdir()), *sorted((samples_dir / "subs").iterdir()), renamed, text]
+    for path in files:
+        kind = REGISTRY.kind_for_file(path)
+        assert (kind.scanned_as if kind else "other") == scan.file_kind(str(path)), path
+
+
 def test_sources_are_known_by_extension_first_and_probed_by_their_kind(samples_dir, tmp_path):
     assert REGISTRY.kind_for_source(samples_dir / "media" / "clip02.mkv").name == "video"
     nameless = tmp_path / "photo"                       # no extension: the content says image
     shutil.copy(samples_dir / "media" / "photo01.jpg", nameless)
     assert REGISTRY.kind_for_source(nameless).name == "image"
-    assert probe(nameless).kind == "image"
+    assert probe_source(nameless).kind == "image"
     mystery = tmp_path / "clip.bin"                     # neither: ffprobe (the fallback kind) reads it
     shutil.copy(samples_dir / "media" / "clip01.mp4", mystery)
     assert REGISTRY.kind_for_source(mystery).name == "video"
-    assert probe(samples_dir / "media" / "song01.mp3").kind == "audio"
+    assert probe_source(samples_dir / "media" / "song01.mp3").kind == "audio"
     with pytest.raises(UsageError, match="cannot be an item|has no audio or video stream"):
-        probe(samples_dir / "subs" / "clip01.ko.srt")
+        probe_source(samples_dir / "subs" / "clip01.ko.srt")

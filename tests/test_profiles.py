@@ -13,7 +13,7 @@ import pytest
 from infopack.errors import CheckFailed, UsageError
 from infopack.kinds.base import EncodeJob
 from infopack.kinds.probe import MediaInfo
-from infopack.kinds import REGISTRY, probe
+from infopack.kinds import REGISTRY, probe_source
 from infopack.manifest import Item
 from infopack.profiles import add_profile_dir, load_profile, profile_ids, profile_text, _extra_dirs
 
@@ -44,7 +44,7 @@ def media(tmp_path_factory) -> dict[str, Path]:
 def encode(profile_id: str, source: Path, work: Path, item_id: str = "item-1"):
     """Transcode and validate one source the way the build does; returns the produced files."""
     profile = load_profile(profile_id)
-    info = probe(source)
+    info = probe_source(source)
     work.mkdir(parents=True, exist_ok=True)
     job = EncodeJob(item=Item(id=item_id, title="시험", source=source), info=info, profile=profile, work_dir=work)
     handler = REGISTRY.kind_named(info.kind)
@@ -166,6 +166,25 @@ def test_hdr_ten_bit_source_becomes_8_bit_sdr(media, tmp_path):
     assert "tonemap=" in vf or "colorspace=" in vf
     video = next(s for s in streams(produced[0].path) if s["codec_type"] == "video")
     assert video["pix_fmt"] == "yuv420p"
+
+
+def test_the_cache_key_of_an_hdr_source_runs_no_ffprobe(media, tmp_path, monkeypatch):
+    """What decides the tone mapping is recorded when the source is probed; the key only reads it."""
+    import infopack.kinds.probe
+    from infopack.build.cache_keys import encode_key
+    info = probe_source(media["hdr"])
+    assert (info.video.color_transfer, info.video.color_primaries) == ("smpte2084", "bt2020")
+
+    def no_probe(*args, **kwargs):
+        raise AssertionError(f"ffprobe ran: {args}")
+    monkeypatch.setattr(infopack.kinds.probe, "run", no_probe)
+    job = EncodeJob(item=Item(id="hdr", title="HDR", source=media["hdr"]), info=info,
+                    profile=load_profile("notel-480p"), work_dir=tmp_path)
+    video = REGISTRY.kind_named("video")
+    assert encode_key(job, video, "ffmpeg-x", lambda path: "hash") == encode_key(job, video, "ffmpeg-x",
+                                                                                 lambda path: "hash")
+    assert any("tonemap=" in arg or "colorspace=" in arg for arg in video.recipe(job))
+    assert not any(str(tmp_path) in arg or str(media["hdr"]) in arg for arg in video.recipe(job))
 
 
 def test_encodes_are_reproducible(media, tmp_path):

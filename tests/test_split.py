@@ -16,7 +16,7 @@ from infopack.fat.catalog import load_card
 from infopack.checks import ERROR
 from infopack.errors import CheckFailed
 from infopack.kinds.base import EncodeJob
-from infopack.kinds import REGISTRY, probe
+from infopack.kinds import REGISTRY, probe_source
 from infopack.kinds.subtitle import prepare_subtitles
 from infopack.kinds.video import target_size
 from infopack.plan.layout import card_paths
@@ -47,7 +47,7 @@ def encode(profile_id, samples_dir, work):
     source = samples_dir / "media" / "clip01.mp4"
     item = Item(id="clip-01", title="바다 이야기 1화", source=source, subtitles=(samples_dir / "subs" / "clip01.ko.srt",),
                 group="바다 이야기", episode=1)
-    info = probe(source)
+    info = probe_source(source)
     work.mkdir(parents=True)
     subs = prepare_subtitles(item, profile, work, duration=info.duration,
                              play_res=target_size(info.video, profile.video.max_width, profile.video.max_height))
@@ -114,7 +114,7 @@ def test_each_part_has_its_own_sidecar_with_shifted_cues(split):
 
 
 def test_recipe_names_the_split_rule(split_profiles, samples_dir, tmp_path):
-    info = probe(samples_dir / "media" / "clip01.mp4")
+    info = probe_source(samples_dir / "media" / "clip01.mp4")
     item = Item(id="x", title="x", source=info.path)
     handler = REGISTRY.kind_named("video")
     split = handler.recipe(EncodeJob(item, info, load_profile("split-test"), tmp_path))

@@ -24,10 +24,10 @@ REGISTRY.register(AudioKind())
 REGISTRY.register(ImageKind())
 REGISTRY.register(SubtitleKind())
 
-__all__ = ["REGISTRY", "Kind", "MediaInfo", "probe"]
+__all__ = ["REGISTRY", "Kind", "MediaInfo", "probe_source"]
 
 
-def probe(path: str | Path) -> MediaInfo:
+def probe_source(path: str | Path) -> MediaInfo:
     """What a source is, asked of its kind; a file that is not usable raises one clear UsageError."""
     path = Path(path)
     if path.stat().st_size == 0:

@@ -29,20 +29,17 @@ class Registry:
             raise ValueError(f"kind {kind.name}: an item kind needs card_folder and card_folder_ascii")
         if kind.scanned_as not in SCANNED_AS:
             raise ValueError(f"kind {kind.name}: scanned_as must be one of {', '.join(SCANNED_AS)}")
-        taken = {ext: other.name for other in self._kinds.values() for ext in other.extensions}
-        clash = sorted(ext for ext in kind.extensions if ext in taken or ext != ext.lower() or not ext.startswith("."))
-        if clash:
-            raise ValueError(f"kind {kind.name}: extension {clash[0]!r} is not lower case with a dot, "
-                             f"or belongs to kind {taken.get(clash[0])!r}")
+        for ext in sorted(kind.extensions):
+            if ext != ext.lower() or not ext.startswith("."):
+                raise ValueError(f"kind {kind.name}: extension {ext!r} must be lower case and start with a dot")
+            owner = self.kind_for_extension(ext)
+            if owner is not None:
+                raise ValueError(f"kind {kind.name}: extension {ext!r} belongs to kind {owner.name}")
         self._kinds[kind.name] = kind
         return kind
 
     def unregister(self, name: str) -> None:
         del self._kinds[name]
-
-    def kinds(self) -> tuple[Kind, ...]:
-        """Every kind, in the order registered."""
-        return tuple(self._kinds.values())
 
     def item_kinds(self) -> tuple[str, ...]:
         """Names of the kinds a manifest item can be."""
@@ -57,9 +54,11 @@ class Registry:
             raise UsageError(None, f"unknown kind {name!r} (known: {', '.join(self._kinds)})")
         return kind
 
-    def extensions(self, *, items: bool | None = None) -> frozenset[str]:
-        """Every extension of every kind; with `items`, of the item kinds (True) or the others (False)."""
-        return frozenset(ext for kind in self._kinds.values() if items is None or kind.item == items
+    def extensions(self, *, items: bool | None = None, scanned_as: str | None = None) -> frozenset[str]:
+        """Extensions of every kind, or of the item kinds (`items=True`) or the others (False),
+        or of the kinds the scanner reads one way (`scanned_as`: "media", "image", ...)."""
+        return frozenset(ext for kind in self._kinds.values()
+                         if (items is None or kind.item == items) and scanned_as in (None, kind.scanned_as)
                          for ext in kind.extensions)
 
     def kind_for_extension(self, extension: str) -> Kind | None:

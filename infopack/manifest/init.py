@@ -1,9 +1,10 @@
 """`infopack init FOLDER`: a starter manifest from a folder of media.
 
 Which files are media (an item kind's extension) and which are subtitles (the other
-kinds' extensions) is the kind registry's word. Subtitles are paired with media by base name: `ep01.mkv` takes `ep01.srt`, `ep01.ko.srt`,
-`ep01.smi` ... Ids come from file names; titles too, for the curator to edit (card file
-names come from titles, never from source names).
+kinds' extensions) is the kind registry's word. Subtitles are paired with media by base
+name: `ep01.mkv` takes `ep01.srt`, `ep01.ko.srt`, `ep01.smi` ... Ids come from file
+names; titles too, for the curator to edit (card file names come from titles, never from
+source names).
 """
 
 from __future__ import annotations

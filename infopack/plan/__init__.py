@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from infopack.fat.catalog import CardType, load_card
-from infopack.kinds import MediaInfo, probe
+from infopack.kinds import MediaInfo, probe_source
 from infopack.manifest import Bundle
 from infopack.plan.estimate import planned_items
 from infopack.plan.fit import fit_budgets
@@ -40,7 +40,7 @@ def make_plan(bundle: Bundle, *, fit: bool = False) -> Plan:
     """Estimate and pack; with `fit` (or the manifest's fit = true) at the fitted video rates."""
     profile = load_profile(bundle.profile)
     card = load_card(bundle.card)
-    infos = {item.id: probe(item.source) for item in bundle.items}
+    infos = {item.id: probe_source(item.source) for item in bundle.items}
     fitted = fit_budgets(bundle, profile, card, infos) if (fit or bundle.fit) else {}
     sizes = planned_items(bundle, profile, infos, fitted)
     planned = {item.id: PlannedItem(infos[item.id], sizes[item.id], fitted.get(item.id)) for item in bundle.items}
