@@ -134,6 +134,26 @@ def test_known_cycle_exceptions_are_still_needed():
     assert KNOWN_CYCLE_MODULES <= still, f"no longer in a cycle: {sorted(KNOWN_CYCLE_MODULES - still)}"
 
 
+# (modules, what they must not import): the arrows of docs/architecture.md that point down.
+FORBIDDEN = [
+    ("infopack.kinds", ("infopack.plan", "infopack.build", "infopack.manifest", "infopack.profiles",
+                        "infopack.review", "infopack.cli")),
+    ("infopack.build", ("infopack.review", "infopack.cli")),
+    ("infopack.build.cache", ("infopack.kinds",)),
+    ("infopack.release", ("infopack.build", "infopack.review")),
+]
+
+
+def test_arrows_point_down_the_pipeline():
+    graph = import_graph()
+    wrong = sorted(f"{module} imports {target}" for prefix, banned in FORBIDDEN
+                   for module, targets in graph.items() if module == prefix or module.startswith(prefix + ".")
+                   for target in targets if any(target == b or target.startswith(b + ".") for b in banned))
+    assert not wrong
+    reviewers = {m for m, targets in graph.items() if any(t.startswith("infopack.review") for t in targets)}
+    assert {m for m in reviewers if not m.startswith(("infopack.review", "infopack.cli"))} == set()
+
+
 def test_no_module_is_longer_than_600_lines():
     lines = {name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in modules().items()}
     long = {name for name, count in lines.items() if count > MAX_LINES}

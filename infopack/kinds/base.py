@@ -62,7 +62,8 @@ class Produced:
 
 
 class Kind:
-    """A kind of file. The defaults describe a file that is copied as it is and shown as a plain file."""
+    """A kind of file. The defaults suit a file that reaches the card as it is (its own size and
+    extension) and shows as a plain file; `probe` and `transcode` are each kind's own."""
 
     name = ""
     extensions: frozenset[str] = frozenset()   # lower case, with the dot; each belongs to one kind
@@ -119,8 +120,8 @@ class Kind:
         return with_placeholders(self.command(job, Path("out")) or [], self.placeholders(job))
 
     def placeholders(self, job: EncodeJob) -> dict[str, str]:
-        """Path text a recipe may hold -> a stable token, so the work folder, the source's
-        location never reach the cache key."""
+        """Path text a recipe may hold -> a stable token, so neither the work folder nor the
+        source's location reaches the cache key."""
         subs = job.subtitles
         found = {str(job.work_dir): "<work>", str(job.info.path): "<source>"}
         if subs is not None:

@@ -192,7 +192,7 @@ def load_transcript(item: ItemView) -> None:
     """Cues from the card's sidecar, else from the soft track; burned-in subtitles have none."""
     doc = None
     kind = item.kind_handler
-    sidecar = next((item.file(role) for role in kind.transcript_roles if item.file(role) is not None), None)
+    sidecar = next((f for f in map(item.file, kind.transcript_roles) if f is not None), None)
     if sidecar is not None:
         doc, item.transcript_source = read_subtitles(sidecar.absolute), "sidecar"
     elif kind.subtitled and item.main is not None and "soft" in item.subtitle_mode:

@@ -158,7 +158,9 @@ def inline_thumbs(cache) -> ThumbSource:
     """Thumbnails as data: URIs, for pages that must stand alone (export, report.html)."""
     def thumb(item: ItemView, what: str) -> str | None:
         main = item.main
-        return data_uri(cache.get(item.kind_handler, main.absolute, main.sha256, item.duration, what)) if main else None
+        if main is None:
+            return None
+        return data_uri(cache.get(item.kind_handler, main.absolute, main.sha256, item.duration, what))
     return thumb
 
 
