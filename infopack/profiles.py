@@ -14,121 +14,24 @@ from __future__ import annotations
 import tomllib
 import types
 import typing
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, fields
 from importlib import resources
 from pathlib import Path
 
 from infopack.errors import UsageError
+from infopack.kinds.codecs import AUDIO_CODECS, VIDEO_CODECS
+from infopack.kinds.specs import DEFAULT_MAX_FILE_BYTES, AudioSpec, ImageSpec, Profile, SubtitleSpec, VideoSpec
 
 _extra_dirs: list[Path] = []
 
 FAT32_MAX_FILE = 4_294_967_295          # bytes; a file must stay below 4 GiB on FAT32
-DEFAULT_MAX_FILE_BYTES = 4_000_000_000  # a margin below the FAT32 limit
 
-VIDEO_CODECS = {"libx264": "h264", "libx265": "hevc", "mpeg4": "mpeg4"}
-AUDIO_CODECS = {"aac": "aac", "libmp3lame": "mp3"}
 CONTAINERS = {"mp4", "avi", "matroska", "mp3", "ipod", "adts"}
 SUBTITLE_MODES = {"none", "sidecar", "soft", "sidecar+soft", "burn"}
 IMAGE_FORMATS = {"jpeg": ".jpg", "webp": ".webp"}
 
-
-@dataclass(frozen=True)
-class VideoSpec:
-    codec: str                     # ffmpeg encoder: libx264, libx265, mpeg4
-    profile: str                   # libx264: baseline/main/high; libx265: main; mpeg4: simple/advanced_simple
-    level: str                     # "3.0", "3.1"; mpeg4: "3", "4a", "5"
-    max_width: int
-    max_height: int
-    max_fps: float
-    pix_fmt: str = "yuv420p"
-    preset: str = "medium"         # x264/x265 preset (ignored by mpeg4)
-    crf: float | None = None       # x264/x265 constant quality
-    qscale: float | None = None    # mpeg4 constant quantiser (2-31)
-    maxrate: str | None = None     # a cap (VBV), not a target
-    bufsize: str | None = None
-    bitrate: str | None = None     # a target bitrate instead of crf/qscale
-    gop_seconds: float = 5.0
-    bframes: int = 3
-    refs: int | None = None        # reference frames (x264/x265)
-    threads: int = 1               # fixed: x264/x265 output depends on the thread count
-    tune: str = ""
-    params: str = ""               # -x264-params / -x265-params (key=value:key=value)
-    flags: str = ""                # extra codec flags joined to +bitexact, e.g. "+mv4"
-    options: dict = field(default_factory=dict)   # extra encoder options, e.g. {mbd = "rd"}
-    tag: str = ""                  # codec tag (fourcc): hvc1 for HEVC in MP4, XVID for MPEG-4 in AVI
-    hdr_tonemap: str = "hable"     # tone mapping for HDR (PQ/HLG) sources when zscale is available
-    # Size fitting (infopack.plan.fit): the lowest video rate worth watching, in kb/s at the
-    # profile's max frame size (smaller frames get (pixels ratio)^0.75 of it). None: no floor.
-    fit_floor_kbps: float | None = None
-
-
-@dataclass(frozen=True)
-class AudioSpec:
-    codec: str
-    channels: int
-    sample_rate: int
-    bitrate: str
-    loudnorm: bool = False
-    container: str | None = None
-    extension: str | None = None
-
-
-@dataclass(frozen=True)
-class SubtitleSpec:
-    mode: str                      # "sidecar", "soft", "sidecar+soft", "burn", "none"
-    sidecar_encoding: str = "utf-8-sig"
-    max_chars_per_line: int = 24
-    max_lines: int = 2
-    min_duration_ms: int = 700
-    max_cps: float = 20.0
-
-    @property
-    def sidecar(self) -> bool:
-        return "sidecar" in self.mode
-
-    @property
-    def soft(self) -> bool:
-        return "soft" in self.mode
-
-    @property
-    def burn(self) -> bool:
-        return "burn" in self.mode
-
-
-@dataclass(frozen=True)
-class ImageSpec:
-    format: str
-    extension: str
-    max_long_side: int
-    quality: int = 82
-
-
-@dataclass(frozen=True)
-class Profile:
-    id: str
-    description: str
-    container: str                 # of video items ("" for audio-only profiles)
-    extension: str
-    video: VideoSpec | None        # None: the players show no video (MP3 players)
-    audio: AudioSpec | None
-    subtitles: SubtitleSpec | None
-    audio_only: AudioSpec
-    image: ImageSpec
-    ascii_names: bool = False
-    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
-    split_parts: bool = False      # a video over max_file_bytes is cut into parts at keyframes
-    source: str = ""
-
-    def recipe(self) -> dict:
-        """Everything that shapes the output bytes (for cache keys and reports)."""
-        data = asdict(self)
-        data.pop("source")
-        data.pop("description")
-        return data
-
-    def supports(self, kind: str) -> bool:
-        """Whether items of this kind ("video", "audio", "image") can go on this profile's cards."""
-        return kind != "video" or self.video is not None
+__all__ = ["AudioSpec", "ImageSpec", "Profile", "SubtitleSpec", "VideoSpec", "add_profile_dir", "load_profile",
+           "profile_ids", "profile_text"]
 
 
 def add_profile_dir(path: str | Path) -> None:
@@ -279,15 +182,9 @@ def _check_values(p: Profile) -> None:
             raise ValueError("[video] max_fps, threads and gop_seconds must be positive, bframes >= 0")
         if v.fit_floor_kbps is not None and v.fit_floor_kbps <= 0:
             raise ValueError("[video] fit_floor_kbps must be positive")
-        if v.codec == "mpeg4":
-            if v.crf is not None:
-                raise ValueError("[video] crf does not exist for mpeg4: use qscale or bitrate")
-            if v.profile not in ("simple", "advanced_simple"):
-                raise ValueError("[video] profile for mpeg4 must be simple or advanced_simple")
-            if v.profile == "simple" and v.bframes:
-                raise ValueError("[video] MPEG-4 Simple profile has no B-frames: set bframes = 0")
-        elif v.qscale is not None:
-            raise ValueError(f"[video] qscale is for mpeg4; {v.codec} uses crf")
+        problem = VIDEO_CODECS[v.codec].profile_problem(v)
+        if problem:
+            raise ValueError(problem)
         if [v.crf, v.qscale, v.bitrate].count(None) != 2:
             raise ValueError("[video] needs exactly one of crf, qscale or bitrate")
         if p.subtitles.mode not in SUBTITLE_MODES:
@@ -307,40 +204,3 @@ def _check_values(p: Profile) -> None:
             raise ValueError(f"[{name}] channels must be 1 or 2")
     if p.image.format not in IMAGE_FORMATS:
         raise ValueError(f"[image] format {p.image.format!r} is not one of {', '.join(sorted(IMAGE_FORMATS))}")
-
-
-# --- sizes ------------------------------------------------------------------------------
-
-def bitrate_bits(text: str | None) -> int:
-    """'900k' -> 900000; '1.5M' -> 1500000; None -> 0."""
-    if not text:
-        return 0
-    text = str(text).strip().lower()
-    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1], 1)
-    return int(float(text.rstrip("km")) * scale)
-
-
-CONTAINER_OVERHEAD = 0.02              # MP4/AVI headers and indexes, as a share of the streams
-AUDIO_FILE_EXTRA, VIDEO_FILE_EXTRA = 4096, 16384   # fixed container bytes per file
-
-
-def estimate_bytes(profile: Profile, duration: float, kind: str, *, has_audio: bool = True,
-                   video_bits: int | None = None) -> int:
-    """An upper-side estimate of one output's size from the profile's rates.
-
-    Video: `video_bits` (a fitted rate, see infopack.plan.fit), else the target bitrate, else the
-    maxrate cap (CRF output is usually well below it), plus the soundtrack; audio: the
-    audio-only bitrate. 2% and a few KiB for the container.
-    Images have no duration: use the image's pixels instead (see infopack.plan).
-    """
-    if kind == "audio":
-        bits = bitrate_bits(profile.audio_only.bitrate)
-        return int(duration * bits / 8 * (1 + CONTAINER_OVERHEAD)) + AUDIO_FILE_EXTRA
-    if kind == "video":
-        if profile.video is None:
-            raise UsageError(profile.source, f"profile {profile.id} plays no video")
-        if video_bits is None:
-            video_bits = bitrate_bits(profile.video.bitrate or profile.video.maxrate)
-        audio_bits = bitrate_bits(profile.audio.bitrate) if has_audio else 0
-        return int(duration * (video_bits + audio_bits) / 8 * (1 + CONTAINER_OVERHEAD)) + VIDEO_FILE_EXTRA
-    raise ValueError(f"estimate_bytes: no rate-based estimate for kind {kind!r}")

@@ -1,15 +1,13 @@
-"""Build events and how they are shown: bars on a terminal, one line per item otherwise, or JSON lines.
+"""Build events: where the progress of an encode running in a thread goes.
 
-The build reports plain dicts ({"event": "encode", "item": ...}); encodes report
-{"event": "progress", "item", "done_s", "total_s"} from ffmpeg's `-progress` output, so the
-overall bar counts seconds of media encoded and its ETA is media seconds left divided by
-media seconds per second, honest from the first minute. Cache hits leave the total.
+The build reports plain dicts ({"event": "encode", "item": ...}) to a callable it is
+given; an encode, deep in a kind, reports {"event": "progress", "item", "done_s",
+"total_s"} from ffmpeg's `-progress` output to the reporter of its thread. How events
+are shown (bars, lines, JSON) is the command line's business: infopack.cli.progress.
 """
 
 from __future__ import annotations
 
-import json
-import sys
 import threading
 from contextlib import contextmanager
 from typing import Callable
@@ -32,106 +30,3 @@ def reporting(report: Reporter):
 
 def current_reporter() -> Reporter | None:
     return getattr(_local, "report", None)
-
-
-LINES = {   # event -> the one line it gets in a log (events not listed get none)
-    "encoded": "  encoded {item} ({bytes:,} bytes, {seconds:.1f} s)",
-    "cached": "  reused {item} from the cache",
-    "cache-corrupt": "  cache entry of {item} was damaged ({detail}); encoding it again",
-    "assemble": "  assembling {card}",
-    "image": "  writing {card}.img",
-    "stale": "  removed {removed} unfinished build folder(s) left by a killed build",
-}
-
-
-def describe(event: dict) -> str | None:
-    """The one line a finished step gets when nobody watches a terminal (None: nothing to say)."""
-    template = LINES.get(event.get("event"))
-    return template.format_map(event) if template else None
-
-
-class Lines:
-    """Not a terminal: one line per finished step (stderr by default), whole lines even from threads."""
-
-    def __init__(self, stream=None):
-        self.stream = stream or sys.stderr
-        self.lock = threading.Lock()
-
-    def render(self, event: dict) -> str | None:
-        return describe(event)
-
-    def __call__(self, event: dict) -> None:
-        line = self.render(event)
-        if line is not None:
-            with self.lock:
-                self.stream.write(line + "\n")
-                self.stream.flush()
-
-    def close(self) -> None:
-        pass
-
-
-class JsonLines(Lines):
-    """`--json`: every event as one JSON object per line (stdout by default), for scripts."""
-
-    def __init__(self, stream=None):
-        super().__init__(stream or sys.stdout)
-
-    def render(self, event: dict) -> str:
-        return json.dumps(event, ensure_ascii=False, sort_keys=True)
-
-
-class Bars:
-    """A terminal: one bar per running encode and one for the build (seconds of media)."""
-
-    def __init__(self):
-        from rich.console import Console
-        from rich.progress import (BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn,
-                                   TimeRemainingColumn)
-        self.console = Console(stderr=True)
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-                                 TimeElapsedColumn(), TimeRemainingColumn(), console=self.console,
-                                 transient=True)
-        self.lock = threading.Lock()
-        self.overall = None
-        self.tasks: dict[str, int] = {}
-        self.done: dict[str, float] = {}
-        self.progress.start()
-
-    def __call__(self, event: dict) -> None:
-        kind = event.get("event")
-        with self.lock:
-            if kind == "probed":
-                self.overall = self.progress.add_task("build", total=max(event["total_s"], 0.001))
-            elif kind == "cached" and self.overall is not None:
-                task = self.progress.tasks[self.overall]
-                self.progress.update(self.overall, total=max(task.total - event.get("duration", 0), 0.001))
-            elif kind == "encode" and event.get("duration"):
-                self.tasks[event["item"]] = self.progress.add_task(f"  {event['item']}", total=event["duration"])
-            elif kind == "progress" and event["item"] in self.tasks:
-                self.progress.update(self.tasks[event["item"]], completed=event["done_s"])
-                self.done[event["item"]] = event["done_s"]
-                self._overall()
-            elif kind == "encoded" and event["item"] in self.tasks:
-                self.progress.remove_task(self.tasks.pop(event["item"]))
-                self.done[event["item"]] = event.get("duration", self.done.get(event["item"], 0))
-                self._overall()
-            line = describe(event)
-            if line:
-                self.progress.console.print(line, highlight=False)
-
-    def _overall(self) -> None:
-        if self.overall is not None:
-            self.progress.update(self.overall, completed=sum(self.done.values()))
-
-    def close(self) -> None:
-        self.progress.stop()
-
-
-def make_reporter(json_lines: bool = False, stream=None):
-    """JSON lines for scripts, bars on a terminal, else plain lines."""
-    if json_lines:
-        return JsonLines(stream)
-    if sys.stderr.isatty():
-        return Bars()
-    return Lines(stream)

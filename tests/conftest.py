@@ -100,10 +100,12 @@ def demo_manifest(samples_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def built(demo_manifest, curator_key, tmp_path_factory) -> Path:
-    """One real build of the sample bundle (read-only: copy it before changing anything)."""
+    """One real build of the sample bundle, with report.html as the command writes it (read-only:
+    copy it before changing anything)."""
     from infopack.build import build
+    from infopack.review.report import write_report_html
     out = tmp_path_factory.mktemp("built") / "out"
-    build(demo_manifest, out, curator_key, jobs=2)
+    build(demo_manifest, out, curator_key, jobs=2, report_writers=[write_report_html])
     return out
 
 

@@ -20,13 +20,12 @@ from infopack.fat.catalog import load_card
 from infopack.errors import CheckFailed, UsageError
 from infopack.plan.fit import fit_budgets
 from infopack.kinds.base import EncodeJob
-from infopack.kinds import handler_for
+from infopack.kinds import REGISTRY, probe_source
 from infopack.kinds.subtitle import prepare_subtitles
 from infopack.kinds.video import target_size
 from infopack.plan.layout import card_paths
 from infopack.manifest import load_manifest
 from infopack.plan.packing import PackItem, pack
-from infopack.kinds.probe import probe
 from infopack.profiles import load_profile
 from infopack.scan import scan_file
 
@@ -60,21 +59,21 @@ def fit_manifest(samples_dir):
 
 
 def probed(bundle):
-    return {item.id: probe(item.source) for item in bundle.items}
+    return {item.id: probe_source(item.source) for item in bundle.items}
 
 
 def encode_all(bundle, profile, budgets, work):
     """Encode every item as the build does (validated), at `budgets`; {item id: [Produced]}."""
     produced = {}
     for item in bundle.items:
-        info = probe(item.source)
+        info = probe_source(item.source)
         item_dir = work / item.id
         item_dir.mkdir(parents=True)
         subs = None
         if item.subtitles and info.kind == "video":
             play_res = target_size(info.video, profile.video.max_width, profile.video.max_height)
             subs = prepare_subtitles(item, profile, item_dir, duration=info.duration, play_res=play_res)
-        handler = handler_for(info.kind)
+        handler = REGISTRY.kind_named(info.kind)
         job = EncodeJob(item, info, profile, item_dir, subs, video_bitrate=budgets.get(item.id))
         produced[item.id] = handler.transcode(job)
         for prod in produced[item.id]:
@@ -159,8 +158,8 @@ def test_mpeg4_profiles_refuse_fitting_with_one_line(tiny, fit_manifest, samples
 def test_two_pass_is_reproducible_stripped_and_in_the_recipe(fit_manifest, tmp_path):
     bundle = load_manifest(fit_manifest)
     item = bundle.items[0]
-    info = probe(item.source)
-    handler = handler_for("video")
+    info = probe_source(item.source)
+    handler = REGISTRY.kind_named("video")
     for pid in ("notel-480p", "modern-hevc"):
         profile = load_profile(pid)
         outputs = []

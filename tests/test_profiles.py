@@ -12,10 +12,10 @@ import pytest
 
 from infopack.errors import CheckFailed, UsageError
 from infopack.kinds.base import EncodeJob
-from infopack.kinds import handler_for
+from infopack.kinds.probe import MediaInfo
+from infopack.kinds import REGISTRY, probe_source
 from infopack.manifest import Item
-from infopack.kinds.probe import probe
-from infopack.profiles import add_profile_dir, estimate_bytes, load_profile, profile_ids, profile_text, _extra_dirs
+from infopack.profiles import add_profile_dir, load_profile, profile_ids, profile_text, _extra_dirs
 
 BUILT_IN = ["audio-mp3-music", "audio-mp3-speech", "legacy-avi", "modern-hevc", "notel-480p", "phone-720p"]
 
@@ -44,10 +44,10 @@ def media(tmp_path_factory) -> dict[str, Path]:
 def encode(profile_id: str, source: Path, work: Path, item_id: str = "item-1"):
     """Transcode and validate one source the way the build does; returns the produced files."""
     profile = load_profile(profile_id)
-    info = probe(source)
+    info = probe_source(source)
     work.mkdir(parents=True, exist_ok=True)
     job = EncodeJob(item=Item(id=item_id, title="시험", source=source), info=info, profile=profile, work_dir=work)
-    handler = handler_for(info.kind)
+    handler = REGISTRY.kind_named(info.kind)
     produced = handler.transcode(job)
     for prod in produced:
         handler.validate(job, prod)
@@ -154,7 +154,7 @@ def test_mp3_profiles_write_bare_mp3_with_the_preset_layout(media, tmp_path):
 
 
 def test_mp3_profiles_refuse_video_items_with_one_line(media, tmp_path):
-    assert not load_profile("audio-mp3-speech").supports("video")
+    assert not load_profile("audio-mp3-speech").supports(REGISTRY.kind_named("video"))
     with pytest.raises(UsageError, match="plays no video"):
         encode("audio-mp3-speech", media["video"], tmp_path)
 
@@ -168,6 +168,25 @@ def test_hdr_ten_bit_source_becomes_8_bit_sdr(media, tmp_path):
     assert video["pix_fmt"] == "yuv420p"
 
 
+def test_the_cache_key_of_an_hdr_source_runs_no_ffprobe(media, tmp_path, monkeypatch):
+    """What decides the tone mapping is recorded when the source is probed; the key only reads it."""
+    import infopack.kinds.probe
+    from infopack.build.cache_keys import encode_key
+    info = probe_source(media["hdr"])
+    assert (info.video.color_transfer, info.video.color_primaries) == ("smpte2084", "bt2020")
+
+    def no_probe(*args, **kwargs):
+        raise AssertionError(f"ffprobe ran: {args}")
+    monkeypatch.setattr(infopack.kinds.probe, "run", no_probe)
+    job = EncodeJob(item=Item(id="hdr", title="HDR", source=media["hdr"]), info=info,
+                    profile=load_profile("notel-480p"), work_dir=tmp_path)
+    video = REGISTRY.kind_named("video")
+    assert encode_key(job, video, "ffmpeg-x", lambda path: "hash") == encode_key(job, video, "ffmpeg-x",
+                                                                                 lambda path: "hash")
+    assert any("tonemap=" in arg or "colorspace=" in arg for arg in video.recipe(job))
+    assert not any(str(tmp_path) in arg or str(media["hdr"]) in arg for arg in video.recipe(job))
+
+
 def test_encodes_are_reproducible(media, tmp_path):
     for pid in ("legacy-avi", "modern-hevc"):
         _, _, first = encode(pid, media["video"], tmp_path / f"{pid}-1")
@@ -176,10 +195,12 @@ def test_encodes_are_reproducible(media, tmp_path):
 
 
 def test_estimate_bytes_uses_the_caps_and_the_audio_rate():
-    notel = load_profile("notel-480p")
-    ten_minutes = estimate_bytes(notel, 600, "video")
+    def estimate(profile_id: str, kind: str, seconds: float) -> int:
+        info = MediaInfo(Path("x"), kind, seconds, None, has_audio=True)
+        return REGISTRY.kind_named(kind).estimate(info, load_profile(profile_id))["main"]
+    ten_minutes = estimate("notel-480p", "video", 600)
     assert 600 * (1_000_000 + 64_000) / 8 <= ten_minutes <= 600 * (1_000_000 + 64_000) / 8 * 1.05
-    assert estimate_bytes(load_profile("audio-mp3-speech"), 3600, "audio") == pytest.approx(3600 * 56_000 / 8, 0.03)
+    assert estimate("audio-mp3-speech", "audio", 3600) == pytest.approx(3600 * 56_000 / 8, 0.03)
 
 
 # --- profile files that are wrong ---------------------------------------------------------
@@ -257,7 +278,7 @@ def test_a_whole_build_for_the_profile_passes_its_own_scan(profile_id, names, me
         shutil.copy(media[kind], tmp_path / media[kind].name)
     manifest = tmp_path / "bundle.toml"
     video = f'\n[[items]]\nid = "clip"\ntitle = "바다 Clip"\nsource = "{media["video"].name}"\n' \
-        if load_profile(profile_id).supports("video") else ""
+        if load_profile(profile_id).supports(REGISTRY.kind_named("video")) else ""
     manifest.write_text(f'[bundle]\nid = "p"\ntitle = "P"\nprofile = "{profile_id}"\ncard = "8GB"\n{video}'
                         f'\n[[items]]\nid = "tune"\ntitle = "노래 Tune"\nsource = "{media["audio"].name}"\n'
                         f'\n[[items]]\nid = "photo"\ntitle = "Photo"\nsource = "{media["image"].name}"\n',

@@ -67,7 +67,7 @@ def test_print_commands_rerun_bare_give_the_same_bytes(demo_manifest, keys_dir, 
 
 
 def test_bars_count_media_seconds_and_drop_cache_hits():
-    from infopack.progress import Bars
+    from infopack.cli.progress import Bars
     bars = Bars()
     try:
         bars({"event": "probed", "items": 3, "jobs": 2, "total_s": 30.0})

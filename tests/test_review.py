@@ -202,7 +202,7 @@ def test_report_html_is_deterministic_offline_and_shows_scrubbed_cues(built, tmp
 def test_thumbnails_are_pngs_without_metadata(built):
     from PIL import Image
     import io
-    from infopack.review.thumbs import contact_sheet, poster
+    from infopack.kinds.thumbnails import contact_sheet, poster
     video = built / "card-01" / "영상" / "세포의 삶.mp4"
     sheet = contact_sheet(video, 4.0)
     with Image.open(io.BytesIO(sheet)) as image:

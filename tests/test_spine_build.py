@@ -144,8 +144,10 @@ def test_file_times_are_fixed(built):
 
 def test_two_builds_are_byte_identical(built, demo_manifest, curator_key, tmp_path):
     from infopack.build import build
+    from infopack.review.report import write_report_html
     second = tmp_path / "second"
-    build(demo_manifest, second, curator_key, jobs=1)          # another parallelism: same bytes
+    build(demo_manifest, second, curator_key, jobs=1,                  # another parallelism: same bytes
+          report_writers=[write_report_html])
     cmp = filecmp.dircmp(built, second)
     names = sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file())
     assert names == sorted(p.relative_to(second).as_posix() for p in second.rglob("*") if p.is_file())

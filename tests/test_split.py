@@ -16,12 +16,11 @@ from infopack.fat.catalog import load_card
 from infopack.checks import ERROR
 from infopack.errors import CheckFailed
 from infopack.kinds.base import EncodeJob
-from infopack.kinds import handler_for
+from infopack.kinds import REGISTRY, probe_source
 from infopack.kinds.subtitle import prepare_subtitles
 from infopack.kinds.video import target_size
 from infopack.plan.layout import card_paths
 from infopack.manifest import Item
-from infopack.kinds.probe import probe
 from infopack.profiles import _extra_dirs, add_profile_dir, load_profile, profile_text
 from infopack.scan import scan_file
 
@@ -48,12 +47,12 @@ def encode(profile_id, samples_dir, work):
     source = samples_dir / "media" / "clip01.mp4"
     item = Item(id="clip-01", title="바다 이야기 1화", source=source, subtitles=(samples_dir / "subs" / "clip01.ko.srt",),
                 group="바다 이야기", episode=1)
-    info = probe(source)
+    info = probe_source(source)
     work.mkdir(parents=True)
     subs = prepare_subtitles(item, profile, work, duration=info.duration,
                              play_res=target_size(info.video, profile.video.max_width, profile.video.max_height))
     job = EncodeJob(item, info, profile, work, subs)
-    handler = handler_for("video")
+    handler = REGISTRY.kind_named("video")
     produced = handler.transcode(job)
     for prod in produced:
         handler.validate(job, prod)
@@ -115,9 +114,9 @@ def test_each_part_has_its_own_sidecar_with_shifted_cues(split):
 
 
 def test_recipe_names_the_split_rule(split_profiles, samples_dir, tmp_path):
-    info = probe(samples_dir / "media" / "clip01.mp4")
+    info = probe_source(samples_dir / "media" / "clip01.mp4")
     item = Item(id="x", title="x", source=info.path)
-    handler = handler_for("video")
+    handler = REGISTRY.kind_named("video")
     split = handler.recipe(EncodeJob(item, info, load_profile("split-test"), tmp_path))
     nosplit = handler.recipe(EncodeJob(item, info, load_profile("nosplit-test"), tmp_path))
     assert "split-parts" in split and "split-parts" not in nosplit

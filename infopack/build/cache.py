@@ -1,9 +1,8 @@
 """The content-addressed encode cache: an item's outputs stored under the hash of what made them.
 
-Key = sha256 over the input bytes' hash, the handler's recipe (absolute paths replaced by
-placeholders or content hashes, so the work folder never leaks in), the subtitle inputs'
-bytes, the font burned in, the profile's recipe, the bitrate from size fitting, the ffmpeg
-version and CACHE_FORMAT. Equal keys mean equal output bytes, so a rebuild reuses them.
+The keys are made elsewhere (infopack.build.cache_keys); equal keys mean equal output
+bytes, so a rebuild reuses them. Besides encodes the cache keeps file hashes and small
+JSON memos of other steps (probe results, scan verdicts), as bytes it does not interpret.
 
 Layout of the cache folder (`--cache DIR`, else $INFOPACK_CACHE, else
 $XDG_CACHE_HOME/infopack, else ~/.cache/infopack):
@@ -11,8 +10,8 @@ $XDG_CACHE_HOME/infopack, else ~/.cache/infopack):
     entries/ab/abcdef.../   one entry: the output files and meta.json (written last)
     tmp/                    entries being written; renamed into entries/ when complete
     hashes/ab/abcdef...     sha256 of an input file, keyed by its path, size, mtime and inode
-    scanned/ab/abcdef...    a card file (sha256 + card path) that scanned clean with this scanner
-    probe/ab/abcdef....json MediaInfo of an input, keyed by its content hash
+    probe/ab/abcdef...      memo: what an input is (infopack.kinds.probe's JSON form), keyed by its content
+    scanned/ab/abcdef...    memo: a card file (sha256 + card path) that scanned clean with this scanner
 
 An entry is written under tmp/ and renamed into place only when every file and meta.json
 are on disk, so a killed build never leaves a half entry under entries/. On lookup each
@@ -30,7 +29,6 @@ import shutil
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from fractions import Fraction
 from pathlib import Path
 
 from infopack.errors import UsageError
@@ -38,6 +36,7 @@ from infopack.release.seal import sha256_file
 
 CACHE_FORMAT = "infopack-cache/1"
 META = "meta.json"
+MEMOS = ("probe", "scanned")     # the JSON memo areas
 
 
 def default_cache_dir() -> Path:
@@ -76,7 +75,7 @@ class Cache:
         self.root = Path(root) if root else default_cache_dir()
         self._hashes: dict[str, str] = {}        # this process's memo of file_hash
         try:
-            for sub in ("entries", "tmp", "hashes", "probe", "scanned"):
+            for sub in ("entries", "tmp", "hashes") + MEMOS:
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UsageError(self.root, f"cannot use this cache folder ({exc.strerror}); "
@@ -104,43 +103,17 @@ class Cache:
         self._hashes[ident] = digest
         return digest
 
-    def probe(self, path: Path, probe_fn, version: str):
-        """probe_fn(path) -> MediaInfo, remembered by the input's content hash and the ffprobe version."""
-        from infopack.kinds.probe import MediaInfo, VideoStream
-        key = _h(json.dumps([CACHE_FORMAT, "probe", self.file_hash(path), version, path.suffix.lower()]))
-        slot = self.root / "probe" / key[:2] / f"{key}.json"
+    def recall(self, area: str, key: str):
+        """The JSON value remembered under `key` in a memo area, or None (never stored, or unreadable)."""
         try:
-            data = json.loads(slot.read_text("utf-8"))
-            video = data.pop("video")
-            if video:
-                video["sample_aspect"] = Fraction(video["sample_aspect"])
-                video = VideoStream(**video)
-            return MediaInfo(path=path, video=video, **data)
-        except (OSError, ValueError, TypeError, KeyError):
-            pass
-        info = probe_fn(path)
-        data = asdict(info)
-        data.pop("path")
-        if data["video"]:
-            data["video"]["sample_aspect"] = str(info.video.sample_aspect)
-        _write_atomic(slot, json.dumps(data, sort_keys=True).encode("utf-8"), self.root / "tmp")
-        return info
-
-    def scan_findings(self, token: str) -> list[dict] | None:
-        """The findings (warnings only: it passed) of a card file that already scanned clean, or None.
-
-        token: its sha256, card path and scanner identity.
-        """
-        try:
-            data = (self.root / "scanned" / token[:2] / token).read_bytes()
-            findings = json.loads(data)
+            return json.loads((self.root / area / key[:2] / key).read_bytes())
         except (OSError, ValueError):
             return None
-        return findings if isinstance(findings, list) else None
 
-    def store_scan_findings(self, token: str, findings: list[dict]) -> None:
-        data = json.dumps(findings, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        _write_atomic(self.root / "scanned" / token[:2] / token, data, self.root / "tmp")
+    def remember(self, area: str, key: str, value) -> None:
+        """Keep a JSON value under `key` in a memo area (a full or read-only cache only costs speed)."""
+        data = json.dumps(value, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        _write_atomic(self.root / area / key[:2] / key, data, self.root / "tmp")
 
     # -- encode entries ----------------------------------------------------------------
 
@@ -263,7 +236,7 @@ class Cache:
             removed += 1
             freed += size
         if everything:
-            for sub in ("hashes", "probe", "scanned"):
+            for sub in ("hashes",) + MEMOS:
                 shutil.rmtree(self.root / sub, ignore_errors=True)
                 (self.root / sub).mkdir(exist_ok=True)
         for stale in (self.root / "tmp").iterdir():
@@ -272,13 +245,9 @@ class Cache:
         return removed, freed
 
 
-def scanner_identity(ffmpeg_version: str) -> str:
-    """What a scan verdict depends on besides the file: infopack's code and data, and ffmpeg."""
-    package = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256(ffmpeg_version.encode())
-    for path in sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".toml", ".json", ".txt")):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+def json_digest(value) -> str:
+    """sha256 of a JSON value's canonical text: the cache's keys."""
+    return _h(json.dumps(value, sort_keys=True, default=str))
 
 
 def _h(text: str) -> str:
@@ -293,51 +262,3 @@ def _write_atomic(path: Path, data: bytes, tmp_dir: Path) -> None:
         os.replace(tmp, path)
     except OSError:
         pass
-
-
-def encode_key(job, handler, ffmpeg_version: str, file_hash, profile_recipe: dict | None = None) -> str:
-    """The cache key of one item's encode; `file_hash(path)` hashes an input's bytes.
-
-    `profile_recipe`: job.profile.recipe(), passed in when many keys are computed at once.
-    """
-    from infopack.kinds.video import filter_path
-    replacements = {}
-    subs = job.subtitles
-    for name, path in (("mux_srt", subs and subs.mux_srt), ("burn_ass", subs and subs.burn_ass)):
-        if path:
-            replacements[str(path)] = f"<{name}>"
-    if subs and subs.fonts_dir:
-        replacements[str(subs.fonts_dir)] = "<fonts>"
-    replacements[str(job.work_dir)] = "<work>"
-    replacements[str(job.info.path)] = "<source>"
-    for text, token in list(replacements.items()):
-        replacements[filter_path(Path(text))] = token
-    recipe = []
-    for i, arg in enumerate(handler.recipe(job)):
-        if i == 0 and Path(arg).name.startswith("ffmpeg"):
-            arg = "ffmpeg"
-        for text in sorted(replacements, key=len, reverse=True):
-            arg = arg.replace(text, replacements[text])
-        recipe.append(arg)
-    parts = {
-        "format": CACHE_FORMAT,
-        "kind": job.info.kind,
-        "input": file_hash(job.info.path),
-        "recipe": recipe,
-        "profile": profile_recipe if profile_recipe is not None else job.profile.recipe(),
-        "video_bitrate": job.video_bitrate,
-        "ffmpeg": ffmpeg_version,
-        "subtitles": None,
-    }
-    if job.info.kind == "image":
-        import PIL
-        parts["pillow"] = PIL.__version__
-    if subs:
-        parts["subtitles"] = {
-            "mux_srt": sha256_file(subs.mux_srt) if subs.mux_srt else None,      # work files: not memoised
-            "burn_ass": sha256_file(subs.burn_ass) if subs.burn_ass else None,
-            "sidecar": hashlib.sha256(subs.sidecar).hexdigest() if subs.sidecar is not None else None,
-            "fonts": sorted((p.name, file_hash(p.resolve())) for p in subs.fonts_dir.iterdir())
-            if subs.fonts_dir else None,
-        }
-    return _h(json.dumps(parts, sort_keys=True, default=str))

@@ -6,15 +6,36 @@ failed check); a traceback appears only with --debug.
 
 from __future__ import annotations
 
-import json
 import os
+import shlex
 import sys
+import threading
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.table import Table
 
 from infopack import __version__
+from infopack.build import build as run_build
+from infopack.cli.cache import cache
+from infopack.cli.cards import cards
+from infopack.cli.keys import key, keygen
+from infopack.cli.profiles import profiles
+from infopack.cli.progress import make_reporter
+from infopack.cli.review import review
+from infopack.cli.scan import scan
+from infopack.cli.subs import subs
+from infopack.cli.verify import approve, clean_card, verify
 from infopack.errors import CheckFailed, InfopackError
+from infopack.manifest import load_manifest
+from infopack.manifest.init import init_manifest
+from infopack.plan import make_plan
+from infopack.profiles import add_profile_dir
+from infopack.release.gate import review_gate
+from infopack.release.keys import ensure_not_under, load_signing_key, passphrase_for
+from infopack.review.report import write_report_html
+from infopack.tools import set_command_log, set_ffmpeg
 
 
 class InfopackGroup(click.Group):
@@ -52,10 +73,8 @@ def cli(debug: bool, ffmpeg_path: str | None, profiles_dir: str | None) -> None:
     if debug:
         os.environ["INFOPACK_DEBUG"] = "1"
     if ffmpeg_path:
-        from infopack.tools import set_ffmpeg
         set_ffmpeg(ffmpeg_path)
     if profiles_dir:
-        from infopack.profiles import add_profile_dir
         add_profile_dir(profiles_dir)
 
 
@@ -70,8 +89,6 @@ def init(folder: Path, force: bool, profile: str, card: str) -> None:
     Prints the title, series and episode read from each file name: titles become the file
     names on the card, so check them.
     """
-    from infopack.manifest.init import init_manifest
-    from infopack.manifest import load_manifest
     starter = init_manifest(folder, force=force, profile=profile, card=card)
     for line in starter.lines:
         click.echo(f"  {line}")
@@ -105,11 +122,6 @@ def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bo
           fit: bool | None, cache_dir: Path | None, no_cache: bool, json_events: bool, print_commands: bool,
           policy_path: Path | None, unapproved: str) -> None:
     """Build and sign the cards of a bundle into OUT (reusing cached encodes; safe to rerun after a kill)."""
-    from infopack.build import build as run_build
-    from infopack.release.keys import ensure_not_under, load_signing_key, passphrase_for
-    from infopack.manifest import load_manifest
-    from infopack.tools import set_command_log
-
     bundle = load_manifest(manifest)             # fail on a bad manifest before asking for a passphrase
     ensure_not_under(key_path, out)
     exclude, approved = _approval_gate(bundle, out, policy_path, unapproved) if policy_path else ({}, None)
@@ -121,7 +133,7 @@ def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bo
     try:
         result = run_build(bundle, out, key, jobs=jobs, image=image, progress=report, fit=fit,
                            image_size=image_size, cache=cache_dir, use_cache=not no_cache,
-                           exclude=exclude, approved=approved)
+                           exclude=exclude, approved=approved, report_writers=[write_report_html])
     finally:
         report.close()
         set_command_log(None)
@@ -138,7 +150,6 @@ def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bo
 
 def _approval_gate(bundle, out: Path, policy_path: Path, unapproved: str):
     """(items to leave out -> reason, approved items -> their approved files) from OUT's approvals."""
-    from infopack.release.gate import review_gate
     reasons, approved = review_gate(out, policy_path, [item.id for item in bundle.items])
     if reasons and unapproved == "fail":
         listed = "; ".join(f"{item}: {why}" for item, why in reasons.items())
@@ -151,14 +162,11 @@ def _approval_gate(bundle, out: Path, policy_path: Path, unapproved: str):
 
 def _progress_printer(json_events: bool = False):
     """Bars on a terminal, one line per finished item otherwise, JSON lines with --json."""
-    from infopack.progress import make_reporter
     return make_reporter(json_lines=json_events, stream=sys.stdout if json_events else None)
 
 
 def _command_printer(json_events: bool):
     """--print-commands: one shell-quoted command per line (stderr when stdout carries JSON events)."""
-    import shlex
-    import threading
     lock = threading.Lock()
 
     def show(args: list[str]) -> None:
@@ -172,10 +180,6 @@ def _command_printer(json_events: bool):
 @click.option("--fit", is_flag=True, help="Plan at fitted video rates, as `build --fit` would encode them.")
 def plan(manifest: Path, fit: bool) -> None:
     """Show which items land on which card and how full each is, before any transcoding."""
-    from rich.console import Console
-    from rich.table import Table
-    from infopack.manifest import load_manifest
-    from infopack.plan import make_plan
     result = make_plan(load_manifest(manifest), fit=fit)
     console = Console(highlight=False, soft_wrap=True)
     console.print(f"bundle {result.bundle.id}: {len(result.bundle.items)} items, profile {result.profile.id}, "
@@ -203,21 +207,9 @@ def plan(manifest: Path, fit: bool) -> None:
         sys.exit(1)
 
 
-def _register_plugins() -> None:
-    """Command groups that live beside their stage's module."""
-    from infopack.cli.cache import cache
-    from infopack.cli.cards import cards
-    from infopack.cli.keys import key, keygen
-    from infopack.cli.profiles import profiles
-    from infopack.cli.review import review
-    from infopack.cli.scan import scan
-    from infopack.cli.subs import subs
-    from infopack.cli.verify import approve, clean_card, verify
-    for command in (keygen, key, scan, subs, cards, verify, approve, clean_card, profiles, review, cache):
-        cli.add_command(command)
-
-
-_register_plugins()
+# Command groups that live beside their stage's module.
+for _command in (keygen, key, scan, subs, cards, verify, approve, clean_card, profiles, review, cache):
+    cli.add_command(_command)
 
 
 def main() -> None:

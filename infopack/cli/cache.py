@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from infopack.errors import UsageError
+from infopack.build.cache import Cache
 
 CACHE_OPTION = click.option("--cache", "cache_dir", type=click.Path(path_type=Path), default=None,
                             help="Cache folder (default: $INFOPACK_CACHE, else ~/.cache/infopack).")
@@ -26,7 +27,6 @@ def _when(stamp: float | None) -> str:
 @CACHE_OPTION
 def stats(cache_dir: Path | None) -> None:
     """Entries, bytes, and the oldest and newest use."""
-    from infopack.build.cache import Cache
     store = Cache(cache_dir)
     s = store.stats()
     click.echo(f"cache {store.root}: {s.entries} entries, {s.bytes:,} bytes, "
@@ -42,7 +42,6 @@ def stats(cache_dir: Path | None) -> None:
 @click.option("--all", "everything", is_flag=True, help="Empty the cache.")
 def prune(cache_dir: Path | None, max_bytes: int | None, older_than: float | None, everything: bool) -> None:
     """Remove entries; the next build encodes what it needs again."""
-    from infopack.build.cache import Cache
     if max_bytes is None and older_than is None and not everything:
         raise UsageError(None, "say what to prune: --max-bytes N, --older-than DAYS or --all")
     store = Cache(cache_dir)

@@ -5,8 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 from infopack.errors import UsageError
+from infopack.review import decisions as dec
+from infopack.review.export import write_export_html
+from infopack.review.model import load_bundle
+from infopack.review.server import ReviewApp, make_server, url_for
+from infopack.release.approve import load_approver_key
+from infopack.review.signoff import reviewer_id, sign_review
 
 LANG = click.Choice(["ko", "en"])
 
@@ -30,11 +39,6 @@ def review() -> None:
                    "enables the sign-off button. Without it the review is 'anonymous' and cannot be signed.")
 def serve(out: Path, port: int, lang: str, key_path: Path | None) -> None:
     """Serve the review app on 127.0.0.1 and print its URL (with its access token)."""
-    from infopack.release.approve import load_approver_key
-    from infopack.review.model import load_bundle
-    from infopack.review.server import ReviewApp, make_server, url_for
-    from infopack.review.signoff import reviewer_id
-
     view = load_bundle(out)
     key = None
     if key_path is not None and key_path.suffix != ".pub":
@@ -58,12 +62,6 @@ def serve(out: Path, port: int, lang: str, key_path: Path | None) -> None:
 @click.argument("out", type=click.Path(path_type=Path, file_okay=False))
 def status(out: Path) -> None:
     """Summarise every reviewer's decisions per item."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-    from infopack.review import decisions as dec
-    from infopack.review.model import load_bundle
-
     view = load_bundle(out, transcripts=False)
     reviews = dec.load_all(out)
     if not reviews:
@@ -89,8 +87,6 @@ def status(out: Path) -> None:
 @click.option("--note", default="", help="One line recorded in the signed comment.")
 def sign(out: Path, key_path: Path, note: str) -> None:
     """Sign the review: approve (infopack approve) exactly the items approved in the app."""
-    from infopack.release.approve import load_approver_key
-    from infopack.review.signoff import sign_review
     key = load_approver_key(key_path, out, prompt=click.prompt, warn=_warn)
     items = sign_review(out, key, note)
     click.echo(f"signed approval of {', '.join(items)} with reviewer key {key.public.key_id_hex}")
@@ -105,8 +101,6 @@ def sign(out: Path, key_path: Path, note: str) -> None:
               help="Reviewer's key (.pub is enough): the downloaded decisions carry its key id.")
 def export(out: Path, html_path: Path, lang: str, key_path: Path | None) -> None:
     """Write the review app as one self-contained HTML file (no server needed)."""
-    from infopack.review.export import write_export_html
-    from infopack.review.signoff import reviewer_id
     path = write_export_html(out, html_path, lang=lang, reviewer=reviewer_id(key_path, click.prompt))
     click.echo(f"wrote {path}; decisions made in it are downloaded as JSON for `infopack review import`")
 
@@ -116,8 +110,6 @@ def export(out: Path, html_path: Path, lang: str, key_path: Path | None) -> None
 @click.argument("source", type=click.Path(path_type=Path, dir_okay=False))
 def import_(out: Path, source: Path) -> None:
     """Merge decisions downloaded from an exported page into OUT/reviews/<reviewer>.json."""
-    from infopack.review import decisions as dec
-    from infopack.review.model import load_bundle
     view = load_bundle(out, transcripts=False)
     if not source.is_file():
         raise UsageError(source, "no such file")

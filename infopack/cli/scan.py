@@ -11,6 +11,9 @@ import json
 import sys
 
 import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 from infopack.checks import has_errors
 from infopack.scan import count_files, scan_paths
@@ -39,9 +42,6 @@ def scan(paths: tuple[str, ...], as_json: bool) -> None:
 
 
 def _print_table(findings) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
 
     table = Table(show_lines=False)
     for column in ("check", "level", "file", "message"):

@@ -8,13 +8,20 @@ import sys
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 from infopack.errors import CheckFailed, UsageError
+from infopack.qa.verify import VerifyOptions, summary_level, verify_card, verify_out, verify_target
+from infopack.qa.verify import clean_card as clean_card_folder
+from infopack.release.approve import approve as approve_cards
+from infopack.release.approve import check_approvable, load_approver_key
+from infopack.release.keys import load_public_key
+from infopack.release.trust import load_policy
 
 
 def _trust(pubkey: Path | None, policy: Path | None):
-    from infopack.release.keys import load_public_key
-    from infopack.release.trust import load_policy
     if pubkey and policy:
         raise UsageError(None, "give --pubkey (curator signature only) or --policy, not both")
     if policy:
@@ -45,8 +52,6 @@ def verify(target: Path, pubkey: Path | None, policy: Path | None, manifest: Pat
 
     Exit 0: all checks passed; 1: a check failed; 2: usage or input error.
     """
-    from infopack.qa.verify import VerifyOptions, summary_level, verify_out, verify_target
-
     trust = _trust(pubkey, policy)
     if not target.exists():
         raise UsageError(target, "no such file or folder")
@@ -68,9 +73,6 @@ def verify(target: Path, pubkey: Path | None, policy: Path | None, manifest: Pat
 
 
 def _print_reports(reports) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
     console = Console(highlight=False, soft_wrap=True)
     for report in reports:
         status = "[green]OK[/green]" if report.ok else "[red]FAILED[/red]"
@@ -94,14 +96,9 @@ def _print_reports(reports) -> None:
               help="Curator's public key: verify every card before approving it.")
 def approve(out: Path, key_path: Path, items: str | None, note: str, pubkey: Path | None) -> None:
     """Sign every card manifest in OUT as a reviewer (card-NN.manifest.json.<KEYID>.minisig)."""
-    from infopack.release.approve import approve as approve_cards
-    from infopack.release.approve import check_approvable, load_approver_key
-
     wanted = None if items is None else [i.strip() for i in items.split(",") if i.strip()]
     check_approvable(out, wanted)
     if pubkey:
-        from infopack.release.keys import load_public_key
-        from infopack.qa.verify import VerifyOptions, verify_out
         failed = [r for r in verify_out(out, load_public_key(pubkey), VerifyOptions()) if not r.ok]
         if failed:
             first = next(f for f in failed[0].findings if f.level == "error")
@@ -127,14 +124,12 @@ def approve(out: Path, key_path: Path, items: str | None, note: str, pubkey: Pat
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
 def clean_card(card_dir: Path, manifest: Path, pubkey: Path | None, policy: Path | None, as_json: bool) -> None:
     """Remove Red Star OS trailers from a returned card, where the signed manifest proves the original."""
-    from infopack.qa.verify import VerifyOptions, clean_card as run_clean, summary_level, verify_card
-
     trust = _trust(pubkey, policy)
     if not card_dir.is_dir():
         raise UsageError(card_dir, "no such card folder")
     if not manifest.is_file():
         raise UsageError(manifest, "no such manifest file")
-    restored, skipped = run_clean(card_dir, manifest, trust)
+    restored, skipped = clean_card_folder(card_dir, manifest, trust)
     report = verify_card(card_dir, manifest, trust, VerifyOptions())
     if as_json:
         click.echo(json.dumps({

@@ -1,13 +1,35 @@
-"""One module per kind of file (video, audio, image, subtitle) and the registry of kinds."""
+"""The kinds of file infopack knows, one module each, and the registry that finds them.
+
+`REGISTRY` is the only list of kinds and of their extensions: the manifest, planning,
+layout, the build, `init`, profiles and the review app ask it. A kind module imports
+`infopack.kinds.base` (never this package), so registering here makes no import cycle.
+"""
 
 from __future__ import annotations
 
-from infopack.kinds.audio import AudioHandler
-from infopack.kinds.base import Handler
-from infopack.kinds.image import ImageHandler
-from infopack.kinds.video import VideoHandler
+from pathlib import Path
+
+from infopack.errors import UsageError
+from infopack.kinds.audio import AudioKind
+from infopack.kinds.base import Kind
+from infopack.kinds.image import ImageKind
+from infopack.kinds.probe import MediaInfo
+from infopack.kinds.registry import Registry
+from infopack.kinds.subtitle import SubtitleKind
+from infopack.kinds.video import VideoKind
+
+REGISTRY = Registry(fallback="video")
+REGISTRY.register(VideoKind())
+REGISTRY.register(AudioKind())
+REGISTRY.register(ImageKind())
+REGISTRY.register(SubtitleKind())
+
+__all__ = ["REGISTRY", "Kind", "MediaInfo", "probe_source"]
 
 
-def handler_for(kind: str) -> Handler:
-    handlers = {h.kind: h for h in (VideoHandler(), AudioHandler(), ImageHandler())}
-    return handlers[kind]
+def probe_source(path: str | Path) -> MediaInfo:
+    """What a source is, asked of its kind; a file that is not usable raises one clear UsageError."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        raise UsageError(path, "empty file")
+    return REGISTRY.kind_for_source(path).probe(path)

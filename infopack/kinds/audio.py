@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from infopack.errors import CheckFailed
-from infopack.kinds.base import EncodeJob, Handler, Produced
+from infopack.kinds.base import EncodeJob, Kind, Produced
+from infopack.kinds.codecs import bitrate_bits
 from infopack.kinds.ffmpeg import (
+    AUDIO_FILE_EXTRA,
+    CONTAINER_OVERHEAD,
     LOUDNORM,
     STRIP_FLAGS,
+    audio_problems,
     check_duration,
     check_file_size,
     decode_check,
@@ -16,11 +20,34 @@ from infopack.kinds.ffmpeg import (
     output_streams,
     run_ffmpeg,
 )
+from infopack.kinds.probe import MediaInfo, container_signature, probe_av, sound_signature
+from infopack.kinds.specs import Profile
 from infopack.tools import safe_arg
 
 
-class AudioHandler(Handler):
-    kind = "audio"
+class AudioKind(Kind):
+    name = "audio"
+    extensions = frozenset(".mp3 .m4a .m4b .aac .ogg .oga .opus .flac .wav .wma .amr .mka .ac3".split())
+    scanned_as = "media"
+    card_folder, card_folder_ascii = "소리", "AUDIO"
+    player = "audio"
+
+    def sniff(self, head: bytes) -> bool:
+        """Sound formats, and the containers that hold sound as often as pictures (the extension decides)."""
+        return sound_signature(head) or container_signature(head)
+
+    def probe(self, path: Path) -> MediaInfo:
+        """ffprobe decides: a file with a picture stream (cover art aside) is a video item."""
+        return probe_av(path)
+
+    def output_roles(self, info: MediaInfo, profile: Profile, *, subtitles: tuple[Path, ...] = ()) -> dict[str, str]:
+        return {"main": profile.audio_only.extension or ".m4a"}
+
+    def estimate(self, info: MediaInfo, profile: Profile, *, subtitles: tuple[Path, ...] = (),
+                 video_bits: int | None = None) -> dict[str, int]:
+        """The audio-only bitrate; 2% and a few KiB for the container."""
+        bits = bitrate_bits(profile.audio_only.bitrate)
+        return {"main": int(info.duration * bits / 8 * (1 + CONTAINER_OVERHEAD)) + AUDIO_FILE_EXTRA}
 
     def command(self, job: EncodeJob, out: Path) -> list[str]:
         spec = job.profile.audio_only
@@ -44,7 +71,6 @@ class AudioHandler(Handler):
         return [Produced("main", out, ext)]
 
     def validate(self, job: EncodeJob, produced: Produced) -> None:
-        from infopack.kinds.video import audio_problems
         spec = job.profile.audio_only
         check_file_size(produced.path, job.profile.max_file_bytes, job.item.id, job.profile.id)
         data = output_streams(produced.path)

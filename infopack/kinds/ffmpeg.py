@@ -7,7 +7,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from infopack.errors import CheckFailed
+from infopack.kinds.codecs import AUDIO_CODECS
 from infopack.kinds.probe import ffprobe_json
+from infopack.kinds.specs import AudioSpec
+from infopack.progress import current_reporter
 from infopack.tools import ffmpeg_info, run, run_with_progress, safe_arg
 
 # No tags, no chapters, no version strings: see FIELD-NOTES "Identifying traces".
@@ -16,6 +19,11 @@ STRIP_FLAGS = ["-map_metadata", "-1", "-map_chapters", "-1",
                "-flags:s", "+bitexact"]
 
 LOUDNORM = "loudnorm=I=-16:TP=-1.5:LRA=11"   # EBU R128, a little louder for tiny speakers
+
+# Size estimates of what ffmpeg writes: MP4/AVI/MP3 headers and indexes as a share of the
+# streams, plus fixed bytes per file.
+CONTAINER_OVERHEAD = 0.02
+AUDIO_FILE_EXTRA, VIDEO_FILE_EXTRA = 4096, 16384
 
 
 def ffmpeg_head() -> list[str]:
@@ -30,7 +38,6 @@ def encode_timeout(duration: float) -> float:
 def run_ffmpeg(args: list[str], *, item_id: str, source: Path, duration: float) -> None:
     """Run one encode; `-progress pipe:1 -nostats` (global options, output bytes unchanged) feeds the
     progress events of the build running in this thread (infopack.progress.reporting)."""
-    from infopack.progress import current_reporter
     report = current_reporter()
     args = args[:1] + ["-progress", "pipe:1", "-nostats"] + args[1:]
     on_progress = None
@@ -94,3 +101,18 @@ def check_duration(path: Path, data: dict, expected: float, item_id: str, tolera
     got = float(data.get("format", {}).get("duration") or 0)
     if abs(got - expected) > tolerance:
         raise CheckFailed(path, f"item {item_id}: output lasts {got:.2f} s, source {expected:.2f} s")
+
+
+def audio_problems(a: dict, spec: AudioSpec) -> list[str]:
+    """What in one ffprobe audio stream breaks the profile's audio table."""
+    problems = []
+    codec = AUDIO_CODECS[spec.codec]
+    if a.get("codec_name") != codec.ffprobe_name:
+        problems.append(f"audio codec {a.get('codec_name')} (expected {codec.ffprobe_name})")
+    if codec.ffprobe_profile and a.get("profile") != codec.ffprobe_profile:
+        problems.append(f"{codec.ffprobe_name.upper()} profile {a.get('profile')} (expected {codec.ffprobe_profile})")
+    if int(a.get("channels") or 0) != spec.channels:
+        problems.append(f"audio channels {a.get('channels')} (expected {spec.channels})")
+    if int(a.get("sample_rate") or 0) != spec.sample_rate:
+        problems.append(f"audio sample rate {a.get('sample_rate')} (expected {spec.sample_rate})")
+    return problems

@@ -6,16 +6,55 @@ quantisation tables replace the camera's (a fingerprint of the source device).
 
 from __future__ import annotations
 
-from PIL import Image, ImageOps
+from pathlib import Path
+
+import PIL
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from infopack.errors import CheckFailed, UsageError
-from infopack.kinds.base import EncodeJob, Handler, Produced
+from infopack.kinds.base import EncodeJob, Kind, Produced
+from infopack.kinds.probe import MediaInfo
+from infopack.kinds.specs import Profile
+from infopack.kinds.thumbnails import image_thumb
 
 PIL_FORMATS = {"jpeg": "JPEG", "webp": "WEBP"}
+IMAGE_BYTES_PER_PIXEL = 0.35        # a JPEG at quality ~82 of a photo, generous
+SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF8", b"II*\x00", b"MM\x00*")   # JPEG, PNG, GIF, TIFF
 
 
-class ImageHandler(Handler):
-    kind = "image"
+class ImageKind(Kind):
+    name = "image"
+    extensions = frozenset(".jpg .jpeg .png .webp .gif .bmp .tif .tiff .mpo".split())
+    scanned_as = "image"
+    card_folder, card_folder_ascii = "사진", "PHOTO"
+    thumbnails = ("poster",)
+
+    def sniff(self, head: bytes) -> bool:
+        return head.startswith(SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+
+    def probe(self, path: Path) -> MediaInfo:
+        try:
+            with Image.open(path) as img:
+                img.verify()
+            with Image.open(path) as img:
+                width, height = img.size
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            raise UsageError(path, f"not a readable image ({exc})") from None
+        return MediaInfo(path, self.name, 0.0, None, False, width=width, height=height)
+
+    def output_roles(self, info: MediaInfo, profile: Profile, *, subtitles: tuple[Path, ...] = ()) -> dict[str, str]:
+        return {"main": profile.image.extension}
+
+    def estimate(self, info: MediaInfo, profile: Profile, *, subtitles: tuple[Path, ...] = (),
+                 video_bits: int | None = None) -> dict[str, int]:
+        """By the pixels the profile keeps (images have no duration to multiply a rate by)."""
+        side = profile.image.max_long_side
+        scale = min(1.0, side / max(info.width, info.height))
+        return {"main": int(info.width * scale * info.height * scale * IMAGE_BYTES_PER_PIXEL) + 1}
+
+    def recipe(self, job: EncodeJob) -> list[str]:
+        """No command: Pillow encodes, so its version decides the bytes (the profile's [image] does the rest)."""
+        return ["pillow", PIL.__version__]
 
     def transcode(self, job: EncodeJob) -> list[Produced]:
         spec = job.profile.image
@@ -43,3 +82,6 @@ class ImageHandler(Handler):
                                                  f"longer than {spec.max_long_side} px")
             if img.getexif() or img.info.get("icc_profile") or img.info.get("comment") or img.info.get("exif"):
                 raise CheckFailed(produced.path, f"item {job.item.id}: image still carries metadata")
+
+    def thumbnail(self, path: Path, duration: float, what: str) -> bytes | None:
+        return image_thumb(path) if what == "poster" else None

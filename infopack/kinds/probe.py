@@ -1,16 +1,23 @@
-"""What a source file is: ffprobe for audio/video, Pillow for still images."""
+"""What a source file is (MediaInfo), read with ffprobe for audio and video, and its memo form.
+
+Everything a later step needs of the source is recorded here, once: computing a cache
+key or a command never probes again (colour transfer and primaries decide the HDR tone
+mapping, so they are recorded too).
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from infopack.errors import UsageError, InfopackError
+from infopack.errors import InfopackError, UsageError
 from infopack.tools import ffmpeg_info, last_error_line, run, safe_arg
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
+# The memo of a MediaInfo (JSON in the encode cache): a new field means a new format, so an
+# old memo is never read as if it knew the field.
+PROBE_MEMO_FORMAT = "infopack-probe/2"
 
 
 @dataclass(frozen=True)
@@ -21,12 +28,14 @@ class VideoStream:
     pix_fmt: str
     interlaced: bool
     sample_aspect: Fraction
+    color_transfer: str = ""      # as ffprobe names it: "smpte2084" (PQ) and "arib-std-b67" (HLG) are HDR
+    color_primaries: str = ""
 
 
 @dataclass(frozen=True)
 class MediaInfo:
     path: Path
-    kind: str                 # "video", "audio" or "image"
+    kind: str                 # the name of its kind in infopack.kinds.REGISTRY
     duration: float           # seconds (0 for images)
     video: VideoStream | None
     has_audio: bool
@@ -36,26 +45,40 @@ class MediaInfo:
     height: int = 0
 
 
-def probe(path: Path) -> MediaInfo:
-    """Probe a source; a file that is not usable media raises one clear UsageError."""
-    path = Path(path)
-    if path.stat().st_size == 0:
-        raise UsageError(path, "empty file")
-    if path.suffix.lower() in IMAGE_EXTENSIONS:
-        return _probe_image(path)
-    return _probe_av(path)
+def container_signature(head: bytes) -> bool:
+    """Whether a file's first bytes are those of a container that may hold pictures or sound:
+    MP4/MOV, Matroska/WebM, Ogg, FLV, ASF/WMV, MPEG program or transport stream, AVI."""
+    if head[:4] == b"RIFF" and len(head) >= 12:
+        return head[8:12] not in (b"WEBP", b"WAVE")
+    if head[4:8] == b"ftyp" or any(head.startswith(magic) for magic in _CONTAINER_MAGIC):
+        return True
+    return len(head) > 188 and head[0] == 0x47 and head[188] == 0x47       # MPEG-TS sync bytes
 
 
-def _probe_image(path: Path) -> MediaInfo:
-    from PIL import Image, UnidentifiedImageError
-    try:
-        with Image.open(path) as img:
-            img.verify()
-        with Image.open(path) as img:
-            width, height = img.size
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise UsageError(path, f"not a readable image ({exc})") from None
-    return MediaInfo(path, "image", 0.0, None, False, width=width, height=height)
+def sound_signature(head: bytes) -> bool:
+    """Whether a file's first bytes are those of a sound-only format: FLAC, MP3 with ID3, WAV."""
+    return head.startswith((b"fLaC", b"ID3")) or (head[:4] == b"RIFF" and head[8:12] == b"WAVE")
+
+
+_CONTAINER_MAGIC = (b"\x1a\x45\xdf\xa3", b"OggS", b"FLV\x01", b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", b"\x00\x00\x01\xba")
+
+
+def info_to_json(info: MediaInfo) -> dict:
+    """The memo of a MediaInfo (its path left out: the memo is keyed by content)."""
+    data = asdict(info)
+    data.pop("path")
+    if info.video is not None:
+        data["video"]["sample_aspect"] = str(info.video.sample_aspect)
+    return data
+
+
+def info_from_json(data: dict, path: Path) -> MediaInfo:
+    """A MediaInfo from its memo; raises ValueError, TypeError or KeyError for a damaged one."""
+    data = dict(data)
+    video = data.pop("video")
+    if video:
+        video = VideoStream(**{**video, "sample_aspect": Fraction(video["sample_aspect"])})
+    return MediaInfo(path=path, video=video, **data)
 
 
 def ffprobe_json(path: Path, *, subject=None) -> dict:
@@ -78,7 +101,8 @@ def _rate(text: str | None) -> float:
     return float(value) if value > 0 else 0.0
 
 
-def _probe_av(path: Path) -> MediaInfo:
+def probe_av(path: Path) -> MediaInfo:
+    """An audio or video source: "video" when it has a picture stream (cover art aside), else "audio"."""
     data = ffprobe_json(path)
     streams = data.get("streams", [])
     videos = [s for s in streams if s.get("codec_type") == "video"
@@ -104,7 +128,9 @@ def _probe_av(path: Path) -> MediaInfo:
         fps = _rate(v.get("avg_frame_rate")) or _rate(v.get("r_frame_rate")) or 25.0
         video = VideoStream(width=int(v.get("width") or 0), height=int(v.get("height") or 0), fps=fps,
                             pix_fmt=v.get("pix_fmt") or "", sample_aspect=sar,
-                            interlaced=v.get("field_order", "progressive") not in ("progressive", "unknown"))
+                            interlaced=v.get("field_order", "progressive") not in ("progressive", "unknown"),
+                            color_transfer=v.get("color_transfer") or "",
+                            color_primaries=v.get("color_primaries") or "")
         if video.width <= 0 or video.height <= 0:
             raise UsageError(path, "video stream has no picture size (damaged file?)")
     a = audios[0] if audios else {}

@@ -17,6 +17,8 @@ from pathlib import Path
 from infopack.errors import CheckFailed
 from infopack.kinds.base import EncodeJob, Produced
 from infopack.kinds.ffmpeg import STRIP_FLAGS, ffmpeg_head, output_streams, run_ffmpeg
+from infopack.subtitles import Cue, encode_text, to_srt
+from infopack.subtitles.readers import parse_text
 from infopack.tools import safe_arg
 
 PART_FILL = 0.9          # aim each part at 90% of the limit: bitrates vary along a video
@@ -85,9 +87,6 @@ def _check_total_duration(job: EncodeJob, parts: list[tuple[Path, float, float]]
 
 def _split_sidecar(job: EncodeJob, parts: list[tuple[Path, float, float]]) -> list[Produced]:
     """One sidecar per part, cues shifted by the part's start and clipped to its span."""
-    from infopack.subtitles import Cue, encode_text, to_srt
-    from infopack.subtitles.readers import parse_text
-
     doc = parse_text(job.subtitles.mux_srt.read_text(encoding="utf-8"), str(job.subtitles.mux_srt))
     produced = []
     for number, (_, start, end) in enumerate(parts, start=1):

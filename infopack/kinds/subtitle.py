@@ -1,4 +1,7 @@
-"""Subtitles for one item: read (any encoding/format), scrub, clean, render for the profile."""
+"""Subtitles: a sidecar input of a subtitled item (a video), read in any encoding and
+format, scrubbed, cleaned and rendered for the profile; on the card, a sidecar file the
+scanner and the review read as subtitles.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +10,26 @@ import os
 import shutil
 from pathlib import Path
 
+from infopack.kinds.base import Kind, PreparedSubtitles, Source
 from infopack.kinds.fonts import KoreanFont, find_korean_font
-from infopack.kinds.base import PreparedSubtitles
-from infopack.manifest import Item
-from infopack.profiles import Profile
+from infopack.kinds.specs import Profile
+from infopack.subtitles import BY_EXTENSION, clean, encode_text, lint, read_subtitles, scrub, to_ass, to_srt
 
 
-def prepare_subtitles(item: Item, profile: Profile, work_dir: Path, *, duration: float,
+class SubtitleKind(Kind):
+    """Never an item of its own: it comes with a video item (its `subtitles`) and goes beside it."""
+    name = "subtitle"
+    extensions = frozenset(BY_EXTENSION)          # every format infopack.subtitles reads
+    item = False
+    scanned_as = "subtitle"
+
+
+def prepare_subtitles(item: Source, profile: Profile, work_dir: Path, *, duration: float,
                       language_class: str | None = None, play_res: tuple[int, int] = (854, 480)
                       ) -> PreparedSubtitles | None:
     """Prepare the item's first subtitle file; None when the item has none."""
     if not item.subtitles:
         return None
-    from infopack.subtitles import clean, encode_text, lint, read_subtitles, scrub, to_ass, to_srt
-
     spec = profile.subtitles
     source = item.subtitles[0]
     doc = read_subtitles(source, language_class=language_class)

@@ -1,6 +1,8 @@
 """Video: scale, deinterlace, constant frame rate, 8-bit SDR, encoded for the profile, every trace stripped.
 
-H.264 or HEVC with AAC in MP4, or MPEG-4 Part 2 with MP3 in AVI for the cheapest players.
+H.264 or HEVC with AAC in MP4, or MPEG-4 Part 2 with MP3 in AVI for the cheapest players
+(what is particular to each codec is in infopack.kinds.codecs). Subtitles are burned in,
+muxed as a soft track or written beside the video (infopack.kinds.subtitle prepares them).
 """
 
 from __future__ import annotations
@@ -9,10 +11,14 @@ from fractions import Fraction
 from pathlib import Path
 
 from infopack.errors import CheckFailed, UsageError
-from infopack.kinds.base import EncodeJob, Handler, Produced
+from infopack.kinds.base import EncodeJob, Kind, PreparedSubtitles, Produced, Source, with_placeholders
+from infopack.kinds.codecs import VIDEO_CODECS, TwoPass, bitrate_bits
 from infopack.kinds.ffmpeg import (
+    CONTAINER_OVERHEAD,
     LOUDNORM,
     STRIP_FLAGS,
+    VIDEO_FILE_EXTRA,
+    audio_problems,
     check_duration,
     check_file_size,
     decode_check,
@@ -21,18 +27,14 @@ from infopack.kinds.ffmpeg import (
     output_streams,
     run_ffmpeg,
 )
-from infopack.kinds.probe import VideoStream
-from infopack.profiles import AUDIO_CODECS, VIDEO_CODECS, AudioSpec, VideoSpec, bitrate_bits
+from infopack.kinds.probe import MediaInfo, VideoStream, container_signature, probe_av
+from infopack.kinds.specs import Profile, VideoSpec
+from infopack.kinds.split import split_video
+from infopack.kinds.subtitle import prepare_subtitles
+from infopack.kinds.thumbnails import contact_sheet, poster
 from infopack.tools import safe_arg
 
-H264_PROFILE_NAMES = {"baseline": "Constrained Baseline", "main": "Main", "high": "High"}
-PROFILE_NAMES = {   # profile in the TOML -> what ffprobe reports
-    "libx264": H264_PROFILE_NAMES,
-    "libx265": {"main": "Main"},
-    "mpeg4": {"simple": "Simple Profile", "advanced_simple": "Advanced Simple Profile"},
-}
-MPEG4_PROFILES = {"simple": 0, "advanced_simple": 15}
-MPEG4_LEVELS = {"0": 8, "1": 1, "2": 2, "3": 3, "4a": 4, "4": 4, "5": 5}   # profile_and_level_indication
+SIDECAR_FACTOR = 2      # a sidecar can grow (re-encoding, wrapping): estimated at twice its source
 
 
 def target_size(video: VideoStream, max_w: int, max_h: int) -> tuple[int, int]:
@@ -54,8 +56,55 @@ def target_fps(source_fps: float, max_fps: float) -> Fraction:
     return Fraction(max_fps).limit_denominator(1001)
 
 
-class VideoHandler(Handler):
-    kind = "video"
+class VideoKind(Kind):
+    name = "video"
+    extensions = frozenset(".mp4 .m4v .mkv .webm .avi .mov .mpg .mpeg .ts .m2ts .mts .vob .3gp .3g2 .flv .wmv "
+                           ".asf .ogv".split())
+    scanned_as = "media"
+    card_folder, card_folder_ascii = "영상", "VIDEO"
+    subtitled = True
+    player = "video"
+    thumbnails = ("poster", "sheet")
+    transcript_roles = ("sidecar",)
+
+    def sniff(self, head: bytes) -> bool:
+        return container_signature(head)
+
+    def probe(self, path: Path) -> MediaInfo:
+        """ffprobe decides: a file without a picture stream is an audio item."""
+        return probe_av(path)
+
+    def supported_by(self, profile: Profile) -> bool:
+        return profile.video is not None
+
+    def output_roles(self, info: MediaInfo, profile: Profile, *, subtitles: tuple[Path, ...] = ()) -> dict[str, str]:
+        roles = {"main": profile.extension}
+        if subtitles and profile.subtitles.sidecar:
+            roles["sidecar"] = ".srt"
+        return roles
+
+    def estimate(self, info: MediaInfo, profile: Profile, *, subtitles: tuple[Path, ...] = (),
+                 video_bits: int | None = None) -> dict[str, int]:
+        """`video_bits` (a fitted rate, see infopack.plan.fit), else the target bitrate, else the
+        maxrate cap (CRF output is usually well below it), plus the soundtrack; 2% and a few
+        KiB for the container. A sidecar at twice its source's size."""
+        if profile.video is None:
+            raise UsageError(profile.source, f"profile {profile.id} plays no video")
+        if video_bits is None:
+            video_bits = bitrate_bits(profile.video.bitrate or profile.video.maxrate)
+        audio_bits = bitrate_bits(profile.audio.bitrate) if info.has_audio else 0
+        sizes = {"main": int(info.duration * (video_bits + audio_bits) / 8 * (1 + CONTAINER_OVERHEAD))
+                 + VIDEO_FILE_EXTRA}
+        if subtitles and profile.subtitles.sidecar:
+            sizes["sidecar"] = sum(p.stat().st_size for p in subtitles[:1]) * SIDECAR_FACTOR
+        return sizes
+
+    def prepare_subtitles(self, item: Source, info: MediaInfo, profile: Profile, work_dir: Path, *,
+                          language_class: str | None = None) -> PreparedSubtitles | None:
+        """Burned-in subtitles are drawn for the output's frame size."""
+        play_res = target_size(info.video, profile.video.max_width, profile.video.max_height)
+        return prepare_subtitles(item, profile, work_dir, duration=info.duration, language_class=language_class,
+                                 play_res=play_res)
 
     def command(self, job: EncodeJob, out: Path) -> list[str]:
         """The one-pass command, or with a fitted `job.video_bitrate` the second pass."""
@@ -70,27 +119,34 @@ class VideoHandler(Handler):
         """
         if job.video_bitrate is None:
             return [self._encode_args(job, out, None)]
-        from infopack.plan.fit import UNFITTABLE_CODECS
-        if job.profile.video and job.profile.video.codec in UNFITTABLE_CODECS:
+        codec = VIDEO_CODECS[job.profile.video.codec] if job.profile.video else None
+        if codec is not None and codec.unfittable:
             raise UsageError(job.info.path, f"item {job.item.id}: profile {job.profile.id} cannot encode to a "
-                                            f"fitted bitrate: {UNFITTABLE_CODECS[job.profile.video.codec]}")
+                                            f"fitted bitrate: {codec.unfittable}")
         stats = job.work_dir / f"{job.item.id}.passlog"
         return [self._encode_args(job, out, (1, stats)), self._encode_args(job, out, (2, stats))]
 
     def recipe(self, job: EncodeJob) -> list[str]:
         """Every pass's command, and the splitting rule (parts depend on it)."""
+        placeholders = self.placeholders(job)
         recipe = []
         for args in self.passes(job, Path("out")):
-            recipe += args + [";"]
+            recipe += with_placeholders(args, placeholders) + [";"]
         if job.profile.split_parts:
             recipe += ["split-parts", str(job.profile.max_file_bytes)]
         return recipe
 
-    def _encode_args(self, job: EncodeJob, out: Path, two_pass: tuple[int, Path] | None) -> list[str]:
+    def placeholders(self, job: EncodeJob) -> dict[str, str]:
+        """Paths also appear escaped inside `-vf` (the burn-in filter's file and fonts folder)."""
+        found = super().placeholders(job)
+        return found | {filter_path(Path(text)): token for text, token in found.items()}
+
+    def _encode_args(self, job: EncodeJob, out: Path, two_pass: TwoPass | None) -> list[str]:
         spec, audio = job.profile.video, job.profile.audio
         if spec is None:
             raise UsageError(job.info.path, f"item {job.item.id} is a video, but profile {job.profile.id} "
                                             f"plays no video (use the soundtrack as an audio file, or another profile)")
+        codec = VIDEO_CODECS[spec.codec]
         first_pass = two_pass is not None and two_pass[0] == 1
         video = job.info.video
         width, height = target_size(video, spec.max_width, spec.max_height)
@@ -98,7 +154,7 @@ class VideoHandler(Handler):
         filters = []
         if video.interlaced:
             filters.append("yadif=mode=0:deint=interlaced")
-        filters += _to_sdr_8bit(job.info.path, video.pix_fmt, spec)
+        filters += _to_sdr_8bit(video, spec)
         filters += [f"scale={width}:{height}:flags=lanczos", "setsar=1", f"fps={fps}", f"format={spec.pix_fmt}"]
         subs = job.subtitles
         if subs and subs.burn_ass and job.profile.subtitles.burn:
@@ -118,10 +174,10 @@ class VideoHandler(Handler):
         if spec.flags:
             args += ["-flags:v", "+bitexact" + spec.flags]      # replaces STRIP_FLAGS' -flags:v, keeps bitexact
         args += ["-vf", ",".join(filters), "-c:v", spec.codec, "-threads", str(spec.threads)]
-        args += _codec_args(spec, two_pass)
+        args += codec.encoder_args(spec, two_pass)
         args += _rate_control(spec, job.video_bitrate)
         args += ["-g", str(max(1, round(float(fps) * spec.gop_seconds))), "-bf", str(spec.bframes)]
-        if spec.refs is not None and spec.codec != "mpeg4":
+        if spec.refs is not None and codec.takes_refs:
             args += ["-refs", str(spec.refs)]
         for key, value in spec.options.items():
             args += [f"-{key}", str(value)]
@@ -151,7 +207,6 @@ class VideoHandler(Handler):
         if job.subtitles and job.subtitles.sidecar is not None and job.profile.subtitles.sidecar:
             sidecar = job.subtitles.sidecar
         if job.profile.split_parts and out.stat().st_size > job.profile.max_file_bytes:
-            from infopack.kinds.split import split_video
             return split_video(job, out, sidecar)
         produced = [Produced("main", out, job.profile.extension)]
         if sidecar is not None:
@@ -189,6 +244,9 @@ class VideoHandler(Handler):
             check_duration(produced.path, data, job.info.duration, item)
         decode_check(produced.path, item_id=item, duration=job.info.duration, forbid_b_frames=spec.bframes == 0)
 
+    def thumbnail(self, path: Path, duration: float, what: str) -> bytes | None:
+        return poster(path, duration) if what == "poster" else contact_sheet(path, duration)
+
 
 def is_video_file(role: str) -> bool:
     """"main", or "part-01", "part-02", ... when the video was split."""
@@ -199,14 +257,14 @@ def video_problems(v: dict, spec: VideoSpec, *, expected_size: tuple[int, int] |
                    expected_fps: Fraction | None = None) -> list[str]:
     """What in one ffprobe video stream breaks the profile's [video] table (empty: nothing)."""
     problems = []
-    expected_codec = VIDEO_CODECS.get(spec.codec, spec.codec)
-    if v.get("codec_name") != expected_codec:
-        problems.append(f"codec {v.get('codec_name')} (expected {expected_codec})")
-    want_profile = PROFILE_NAMES.get(spec.codec, {}).get(spec.profile, spec.profile)
+    codec = VIDEO_CODECS[spec.codec]
+    if v.get("codec_name") != codec.ffprobe_name:
+        problems.append(f"codec {v.get('codec_name')} (expected {codec.ffprobe_name})")
+    want_profile = codec.profile_names.get(spec.profile, spec.profile)
     if v.get("profile") != want_profile:
         problems.append(f"profile {v.get('profile')} (expected {want_profile})")
-    level, max_level = int(v.get("level") or 0), _ffprobe_level(spec)
-    if max_level is not None and not 0 < level <= max_level:
+    level, max_level = int(v.get("level") or 0), codec.max_level(str(spec.level))
+    if not 0 < level <= max_level:
         problems.append(f"level {v.get('level')} (expected at most {spec.level})")
     width, height = int(v.get("width", 0)), int(v.get("height", 0))
     if width > spec.max_width or height > spec.max_height or width % 2 or height % 2:
@@ -231,94 +289,21 @@ def video_problems(v: dict, spec: VideoSpec, *, expected_size: tuple[int, int] |
     return problems
 
 
-def audio_problems(a: dict, spec: AudioSpec) -> list[str]:
-    """What in one ffprobe audio stream breaks the profile's audio table."""
-    problems = []
-    expected = AUDIO_CODECS.get(spec.codec, spec.codec)
-    if a.get("codec_name") != expected:
-        problems.append(f"audio codec {a.get('codec_name')} (expected {expected})")
-    if expected == "aac" and a.get("profile") != "LC":
-        problems.append(f"AAC profile {a.get('profile')} (expected LC)")
-    if int(a.get("channels") or 0) != spec.channels:
-        problems.append(f"audio channels {a.get('channels')} (expected {spec.channels})")
-    if int(a.get("sample_rate") or 0) != spec.sample_rate:
-        problems.append(f"audio sample rate {a.get('sample_rate')} (expected {spec.sample_rate})")
-    return problems
-
-
-def _ffprobe_level(spec: VideoSpec) -> int | None:
-    """The largest level number ffprobe may report for the profile's level, or None to skip."""
-    text = str(spec.level).strip().lower()
-    if spec.codec == "libx264":
-        return round(float(text) * 10)
-    if spec.codec == "libx265":
-        return round(float(text) * 30)
-    if spec.codec == "mpeg4":
-        return MPEG4_LEVELS[text]
-    return None
-
-
-def _codec_args(spec: VideoSpec, two_pass: tuple[int, Path] | None = None) -> list[str]:
-    """Encoder options per codec: profile, level, preset, no identifying SEI/user data, and the pass."""
-    if spec.codec == "libx264":
-        args = ["-profile:v", spec.profile, "-level:v", spec.level, "-preset", spec.preset,
-                "-a53cc", "0", "-bsf:v", "filter_units=remove_types=6"]
-        if spec.tune:
-            args += ["-tune", spec.tune]
-        if spec.params:
-            args += ["-x264-params", spec.params]
-        return args + _pass_args(two_pass)
-    if spec.codec == "libx265":
-        # info=0: no SEI naming x265's version and options; pools/frame-threads: the thread
-        # count (output depends on it, so it is pinned for reproducible builds). x265 takes
-        # its pass and stats file in its own parameters, not ffmpeg's -pass.
-        pinned = f"info=0:pools={spec.threads}:frame-threads={spec.threads}:level-idc={spec.level}:log-level=error"
-        if two_pass:
-            pinned += f":pass={two_pass[0]}:stats={_x265_param_path(two_pass[1])}"
-        args = ["-profile:v", spec.profile, "-preset", spec.preset,
-                "-x265-params", pinned + (":" + spec.params if spec.params else ""),
-                "-bsf:v", "filter_units=remove_types=39|40"]
-        if spec.tune:
-            args += ["-tune", spec.tune]
-        return args
-    if spec.codec == "mpeg4":
-        # The VOS header carries profile_and_level_indication; Simple = 0, Advanced Simple = 15.
-        return ["-profile:v", str(MPEG4_PROFILES[spec.profile]),
-                "-level:v", str(MPEG4_LEVELS[str(spec.level).lower()])] + _pass_args(two_pass)
-    return []
-
-
-def _pass_args(two_pass: tuple[int, Path] | None) -> list[str]:
-    return ["-pass", str(two_pass[0]), "-passlogfile", safe_arg(two_pass[1])] if two_pass else []
-
-
-def _x265_param_path(path: Path) -> str:
-    """A path inside -x265-params, whose values end at ':' (escaped as '\\:')."""
-    return str(path).replace("\\", "\\\\").replace(":", "\\:")
-
-
-def _to_sdr_8bit(path: Path, pix_fmt: str, spec: VideoSpec) -> list[str]:
+def _to_sdr_8bit(video: VideoStream, spec: VideoSpec) -> list[str]:
     """Filters that bring a 10/12-bit or HDR source to 8-bit SDR BT.709 (before scaling).
 
     HDR (PQ or HLG transfer) is tone mapped with zscale + tonemap when this ffmpeg has
     zscale; without it, the plain conversion below keeps the picture but looks washed out.
     High-bit-depth SDR needs nothing here: `format=yuv420p` after scaling converts it.
     """
-    if not any(depth in pix_fmt for depth in ("10", "12", "16")):
+    if not any(depth in video.pix_fmt for depth in ("10", "12", "16")):
         return []
-    transfer = _color_transfer(path)
-    if transfer not in ("smpte2084", "arib-std-b67"):
+    if video.color_transfer not in ("smpte2084", "arib-std-b67"):
         return []
     if "zscale" not in ffmpeg_filters():
         return ["colorspace=all=bt709:iall=bt2020:fast=1"]
     return ["zscale=t=linear:npl=100", "format=gbrpf32le", "zscale=p=bt709",
             f"tonemap={spec.hdr_tonemap}:desat=0", "zscale=t=bt709:m=bt709:r=tv"]
-
-
-def _color_transfer(path: Path) -> str:
-    data = output_streams(path)
-    videos = [s for s in data.get("streams", []) if s.get("codec_type") == "video"]
-    return videos[0].get("color_transfer", "") if videos else ""
 
 
 def _rate_control(spec: VideoSpec, fitted: int | None = None) -> list[str]:

@@ -16,12 +16,12 @@ from pathlib import Path
 
 from infopack.errors import UsageError
 from infopack.manifest.titles import name_rules
+from infopack.kinds import REGISTRY
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 BUNDLE_KEYS = {"id", "title", "profile", "card", "version", "root", "fit", "max_cards", "subtitle_class"}
 ITEM_KEYS = {"id", "title", "source", "subtitles", "group", "episode", "priority", "kind", "title_allow"}
-ITEM_KINDS = ("video", "audio", "image")
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Item:
     group: str | None = None
     episode: int | None = None
     priority: int = 0
-    kind: str | None = None      # None: decided by probing the source
+    kind: str | None = None      # a name in infopack.kinds.REGISTRY; None: decided by probing the source
     order: int = 0               # position in the manifest
     title_allow: tuple[str, ...] = ()   # name patterns the curator allows in title and group
 
@@ -153,8 +153,8 @@ def _load_item(where: _Where, n: int, raw, base: Path, root: Path, seen: set[str
     if not isinstance(priority, int) or isinstance(priority, bool):
         raise where.fail(f"{label}.priority", "must be a whole number")
     kind = raw.get("kind")
-    if kind is not None and kind not in ITEM_KINDS:
-        raise where.fail(f"{label}.kind", f"must be one of {', '.join(ITEM_KINDS)}")
+    if kind is not None and kind not in REGISTRY.item_kinds():
+        raise where.fail(f"{label}.kind", f"must be one of {', '.join(REGISTRY.item_kinds())}")
     title_allow = _title_allow(where, f"{label}.title_allow", raw.get("title_allow", []))
     return Item(id=item_id, title=title, source=source, subtitles=subtitles, group=group,
                 episode=episode, priority=priority, kind=kind, order=n, title_allow=title_allow)

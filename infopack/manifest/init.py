@@ -1,9 +1,11 @@
 """`infopack init FOLDER`: a starter manifest from a folder of media.
 
-Subtitles are paired with media by base name: `ep01.mkv` takes `ep01.srt`, `ep01.ko.srt`,
-`ep01.smi` ... Titles, series and episode numbers are read from the file names
-(`infopack.manifest.derive`), never with a date, a release tag or a camera name in them:
-titles become the file names on the card. Ids are ASCII slugs of the titles.
+Which files are media (an item kind's extension) and which are subtitles (the other
+kinds' extensions) is the kind registry's word. Subtitles are paired with media by base
+name: `ep01.mkv` takes `ep01.srt`, `ep01.ko.srt`, `ep01.smi` ... Titles, series and episode
+numbers are read from the file names (`infopack.manifest.derive`), never with a date, a
+release tag or a camera name in them: titles become the file names on the card. Ids are
+ASCII slugs of the titles.
 """
 
 from __future__ import annotations
@@ -16,15 +18,8 @@ from pathlib import Path
 
 from infopack.errors import UsageError
 from infopack.fat.romanize import to_ascii
+from infopack.kinds import REGISTRY
 from infopack.manifest.derive import DerivedTitle, derive_titles
-
-KIND_EXTENSIONS = {
-    "video": {".mp4", ".mkv", ".avi", ".mov", ".m4v", ".webm", ".ts", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp"},
-    "audio": {".mp3", ".m4a", ".aac", ".flac", ".wav", ".ogg", ".opus", ".wma"},
-    "image": {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"},
-}
-MEDIA_EXTENSIONS = set().union(*KIND_EXTENSIONS.values())
-SUBTITLE_EXTENSIONS = {".srt", ".smi", ".sami", ".vtt", ".ass", ".ssa"}
 
 
 @dataclass(frozen=True)
@@ -57,7 +52,7 @@ def pair_subtitles(media: Path, subtitles: list[Path]) -> list[Path]:
 
 
 def kind_of(path: Path) -> str:
-    return next(kind for kind, exts in KIND_EXTENSIONS.items() if path.suffix.lower() in exts)
+    return REGISTRY.kind_for_extension(path.suffix.lower()).name
 
 
 def init_manifest(folder: Path, *, force: bool = False, profile: str = "notel-480p",
@@ -69,10 +64,11 @@ def init_manifest(folder: Path, *, force: bool = False, profile: str = "notel-48
     if target.exists() and not force:
         raise UsageError(target, "already exists; edit it, or use --force to replace it")
     files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
-    media = [p for p in files if p.suffix.lower() in MEDIA_EXTENSIONS]
-    subtitles = [p for p in files if p.suffix.lower() in SUBTITLE_EXTENSIONS]
+    media_extensions = REGISTRY.extensions(items=True)
+    media = [p for p in files if p.suffix.lower() in media_extensions]
+    subtitles = [p for p in files if p.suffix.lower() in REGISTRY.extensions(items=False)]
     if not media:
-        raise UsageError(folder, "no media files found (looked for " + ", ".join(sorted(MEDIA_EXTENSIONS)) + ")")
+        raise UsageError(folder, "no media files found (looked for " + ", ".join(sorted(media_extensions)) + ")")
     bundle_id = slug(folder.resolve().name) or "bundle"
     lines = [
         "# infopack manifest: edit titles (they become the file names on the card), then run",

@@ -5,7 +5,7 @@ video rate per item, and encodes those items in two passes at that rate.
 
 How the budget is made, and why:
 - Room: the card's usable bytes (times `max_cards`). Taken off first, at their upper-side
-  estimates: every non-video item (`profiles.estimate_bytes`, images by pixels), each
+  estimates: every non-video item (its kind's `estimate`, images by pixels), each
   video's soundtrack and container, sidecar subtitles, and the whole layout's cluster
   rounding and folders (`cards.card_cost` of the planned card paths, plus one cluster per
   video file for its rounding). With several cards, each extra card also loses a share for
@@ -33,20 +33,22 @@ from __future__ import annotations
 
 import math
 
+from infopack.errors import CheckFailed, UsageError
 from infopack.fat.catalog import CardType
 from infopack.fat.cost import card_cost
-from infopack.errors import CheckFailed, UsageError
+from infopack.kinds import MediaInfo
+from infopack.kinds.codecs import VIDEO_CODECS, bitrate_bits
+from infopack.kinds.ffmpeg import CONTAINER_OVERHEAD
+from infopack.kinds.specs import Profile
+from infopack.kinds.video import target_size
 from infopack.manifest import Bundle
-from infopack.kinds.probe import MediaInfo
-from infopack.profiles import CONTAINER_OVERHEAD, Profile, bitrate_bits
+from infopack.plan.estimate import planned_files
 
 PIXEL_EXPONENT = 0.75        # bits needed grow with (pixels per frame)^0.75
 MARGIN_SHARE = 0.05          # two-pass overshoot allowance, as a share of the duration...
 MARGIN_SECONDS = 0.5         # ...plus half a second of the item's rate (short items overshoot more)
 PACKING_LOSS = 0.01          # per extra card: what packing items of whole files leaves unused
 NO_FLOOR_KBPS = 10           # a profile without fit_floor_kbps still gets no absurd rate
-UNFITTABLE_CODECS = {"mpeg4": "MPEG-4 Part 2 two-pass aborts on some sources in ffmpeg 5.1 and its "
-                              "one-pass bitrate mode overshoots by 25%+"}
 
 
 def fit_budgets(bundle: Bundle, profile: Profile, card: CardType, infos: dict[str, MediaInfo]) -> dict[str, int]:
@@ -56,13 +58,14 @@ def fit_budgets(bundle: Bundle, profile: Profile, card: CardType, infos: dict[st
     {} means nothing needs fitting. Raises CheckFailed, stating the shortfall, when the
     videos would have to go below the profile's quality floor.
     """
-    videos = [item for item in bundle.items if item.id in infos and infos[item.id].kind == "video"]
+    videos = [item for item in bundle.items if item.id in infos and infos[item.id].video is not None]
     if not videos or profile.video is None:
         return {}
     spec = profile.video
-    if spec.codec in UNFITTABLE_CODECS:
+    unfittable = VIDEO_CODECS[spec.codec].unfittable
+    if unfittable:
         raise UsageError(bundle.manifest_path, f"profile {profile.id} cannot be size-fitted: "
-                                               f"{UNFITTABLE_CODECS[spec.codec]}; remove fit = true")
+                                               f"{unfittable}; remove fit = true")
     cap = bitrate_bits(spec.bitrate or spec.maxrate)
     room = _room(bundle, profile, card, infos)
     weights = {item.id: _pixel_ratio(infos[item.id], profile) for item in videos}
@@ -80,11 +83,10 @@ def fit_budgets(bundle: Bundle, profile: Profile, card: CardType, infos: dict[st
 
 def _room(bundle: Bundle, profile: Profile, card: CardType, infos: dict[str, MediaInfo]) -> float:
     """Bytes left for video streams: the cards minus everything that is not a video stream."""
-    from infopack.plan import planned_files
     cards = bundle.max_cards or 1
     files = planned_files(bundle, profile, infos, video_bits=0)
     fixed = card_cost(files, card)
-    video_files = sum(1 for info in infos.values() if info.kind == "video")
+    video_files = sum(1 for info in infos.values() if info.video is not None)
     fixed += video_files * card.cluster_bytes          # the video bytes' own last-cluster rounding
     usable = card.usable_bytes * cards - card.usable_bytes * PACKING_LOSS * (cards - 1)
     return usable - fixed
@@ -92,7 +94,6 @@ def _room(bundle: Bundle, profile: Profile, card: CardType, infos: dict[str, Med
 
 def _pixel_ratio(info: MediaInfo, profile: Profile) -> float:
     """(output pixels / profile's max pixels)^0.75: how an item's needs scale with its picture."""
-    from infopack.kinds.video import target_size
     spec = profile.video
     width, height = target_size(info.video, spec.max_width, spec.max_height)
     return (width * height / (spec.max_width * spec.max_height)) ** PIXEL_EXPONENT

@@ -1,5 +1,8 @@
 """Where each output goes on the card: folders by kind or series, names from titles.
 
+A kind's folder is data/layout.toml's name for it (curators tune these), else the kind's
+own `card_folder`.
+
 Names come from the manifest titles (NFC, FAT-safe), never from source file names.
 Episodes are zero-padded so alphabetical order is playback order, and a video's
 sidecar subtitle sits beside it with the same base name.
@@ -12,6 +15,7 @@ import tomllib
 from importlib import resources
 
 from infopack.fat.names import safe_filename
+from infopack.kinds import REGISTRY
 from infopack.manifest import Item
 
 
@@ -49,7 +53,7 @@ def card_paths(items: list[tuple[Item, str, dict[str, str]]], ascii_only: bool) 
         if item.group:
             folder = safe_filename(item.group, "", ascii_only)
         else:
-            folder = folders[kind]
+            folder = folders.get(kind) or _own_folder(kind, ascii_only)
         title = item.title
         if item.group and item.episode is not None:
             title = f"{item.episode:0{widths[item.group]}d} {title}"
@@ -63,3 +67,8 @@ def card_paths(items: list[tuple[Item, str, dict[str, str]]], ascii_only: bool) 
         taken.update(p.casefold() for p in paths.values())
         result[item.id] = paths
     return result
+
+
+def _own_folder(kind_name: str, ascii_only: bool) -> str:
+    kind = REGISTRY.kind_named(kind_name)
+    return kind.card_folder_ascii if ascii_only else kind.card_folder

@@ -28,5 +28,5 @@ def write_export_html(out: Path, target: Path, *, lang: str = "ko", reviewer: st
                        thumb=inline_thumbs(ThumbCache(dec.reviews_dir(out) / ".thumbs")),
                        decisions=dec.load_decisions(out, reviewer),
                        media_src=lambda item: relative_url(item.main.absolute.resolve(), page_dir)
-                       if item.main is not None and item.kind in ("video", "audio") else None)
+                       if item.main is not None and item.kind_handler.player else None)
     return write_page(target, html)

@@ -15,6 +15,14 @@ from pathlib import Path
 from infopack.errors import InfopackError, UsageError
 from infopack.release.card_manifest import CardManifest, CardManifestError
 from infopack.release.outdir import OutDir
+from infopack.kinds import REGISTRY, Kind
+from infopack.profiles import load_profile
+from infopack.scan import scan_file
+from infopack.subtitles import read_subtitles, to_vtt
+from infopack.subtitles.lint import find_terms, lint, load_glossary
+from infopack.subtitles.model import Cue, SubtitleDoc
+from infopack.subtitles.readers import parse_text
+from infopack.tools import ffmpeg_info, run, safe_arg
 
 _REMOVED_TEXT = re.compile(r"'(?P<text>.*)'\s*$")
 _CUE_NUMBER = re.compile(r"^cue (?P<n>\d+):")
@@ -84,6 +92,11 @@ class ItemView:
     @property
     def main(self) -> CardFile | None:
         return self.file("main")
+
+    @property
+    def kind_handler(self) -> Kind:
+        """How its kind is presented; a kind this infopack does not know shows as plain files."""
+        return REGISTRY.get(self.kind) or Kind()
 
 
 @dataclass
@@ -161,7 +174,6 @@ def _read_manifest(out_dir: OutDir, card_id: str) -> CardManifest:
 
 
 def _subtitle_mode(profile_id: str) -> str:
-    from infopack.profiles import load_profile
     try:
         subtitles = load_profile(profile_id).subtitles
     except InfopackError:
@@ -181,13 +193,12 @@ def removed_texts(subtitles: dict | None) -> list[dict]:
 
 def load_transcript(item: ItemView) -> None:
     """Cues from the card's sidecar, else from the soft track; burned-in subtitles have none."""
-    from infopack.subtitles import read_subtitles
-    from infopack.subtitles.readers import parse_text
     doc = None
-    sidecar = item.file("sidecar")
+    kind = item.kind_handler
+    sidecar = next((f for f in map(item.file, kind.transcript_roles) if f is not None), None)
     if sidecar is not None:
         doc, item.transcript_source = read_subtitles(sidecar.absolute), "sidecar"
-    elif item.kind == "video" and item.main is not None and "soft" in item.subtitle_mode:
+    elif kind.subtitled and item.main is not None and "soft" in item.subtitle_mode:
         text = soft_track_srt(item.main.absolute)
         if text:
             doc, item.transcript_source = parse_text(text, "soft.srt", encoding="utf-8"), "soft"
@@ -197,7 +208,6 @@ def load_transcript(item: ItemView) -> None:
 
 def soft_track_srt(path: Path) -> str:
     """The first subtitle track of a media file as SRT text ("" when it has none)."""
-    from infopack.tools import ffmpeg_info, run, safe_arg
     proc = run([ffmpeg_info().ffmpeg, "-v", "error", "-i", safe_arg(path), "-map", "0:s:0?", "-f", "srt", "-"],
                timeout=60, what="ffmpeg (subtitle track)", check=False, subject=str(path))
     return proc.stdout.decode("utf-8", "replace") if proc.returncode == 0 else ""
@@ -205,7 +215,6 @@ def soft_track_srt(path: Path) -> str:
 
 def transcript_cues(doc) -> list[TranscriptCue]:
     """Cues with the same lint the build ran: vocabulary terms located, flags per cue."""
-    from infopack.subtitles.lint import find_terms, lint, load_glossary
     entries = load_glossary()
     flags: dict[int, list[str]] = {}
     for finding in lint(doc):
@@ -224,8 +233,6 @@ def vtt_for(item: ItemView) -> str | None:
     """WebVTT of the item's transcript, for the browser's <track>."""
     if not item.transcript_source:
         return None
-    from infopack.subtitles import to_vtt
-    from infopack.subtitles.model import Cue, SubtitleDoc
     cues = [Cue(c.index, c.start_ms, c.end_ms, c.text) for c in item.transcript]
     return to_vtt(SubtitleDoc(cues=cues, source="", format="srt", encoding="utf-8"))
 
@@ -244,5 +251,4 @@ def scan_item(item: ItemView, known: dict[tuple[str, str], list[dict]] | None = 
 @lru_cache(maxsize=4096)
 def _scan(path: str, display_path: str, sha256: str) -> tuple[dict, ...]:
     """Once per file content: a reload of the page must not re-read a whole film."""
-    from infopack.scan import scan_file
     return tuple(f.to_dict() for f in scan_file(path, display_path=display_path))

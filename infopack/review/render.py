@@ -87,6 +87,7 @@ def item_context(item: ItemView, m: dict, *, thumb: ThumbSource, media_src: str 
                  track_src: str | None, sheets: bool = True, scans: dict | None = None) -> dict:
     """One item's view; `sheets` False (report.html) skips contact sheets, 12 frame grabs per video."""
     mode = item.subtitle_mode
+    kind = item.kind_handler
     mode_label = m["mode_burn"] if mode == "burn" else " + ".join(
         m[f"mode_{part}"] for part in mode.split("+") if f"mode_{part}" in m) or m["mode_none"]
     subs = item.subtitles or {}
@@ -94,9 +95,11 @@ def item_context(item: ItemView, m: dict, *, thumb: ThumbSource, media_src: str 
         "id": item.id, "title": item.title, "kind": item.kind, "kind_label": m.get(f"kind_{item.kind}", item.kind),
         "card_id": item.card_id, "size_text": human_size(item.size), "profile": item.profile,
         "duration_text": clock(item.duration) if item.duration > 0 else "",
-        "mode_label": mode_label, "burn": item.kind == "video" and mode == "burn" and bool(item.subtitles),
+        "player": kind.player, "subtitled": kind.subtitled,
+        "mode_label": mode_label, "burn": kind.subtitled and mode == "burn" and bool(item.subtitles),
         "files": [{"path": f.path, "size_text": human_size(f.size)} for f in item.files],
-        "poster_src": thumb(item, "poster"), "sheet_src": thumb(item, "sheet") if item.kind == "video" and sheets else None,
+        "poster_src": thumb(item, "poster"),
+        "sheet_src": thumb(item, "sheet") if "sheet" in kind.thumbnails and sheets else None,
         "media_src": media_src, "track_src": track_src,
         "transcript_source": item.transcript_source,
         "transcript": [{"start": c.start_ms / 1000, "end": c.end_ms / 1000, "time": clock(c.start_ms / 1000),
@@ -155,7 +158,9 @@ def inline_thumbs(cache) -> ThumbSource:
     """Thumbnails as data: URIs, for pages that must stand alone (export, report.html)."""
     def thumb(item: ItemView, what: str) -> str | None:
         main = item.main
-        return data_uri(cache.get(item.kind, main.absolute, main.sha256, item.duration, what)) if main else None
+        if main is None:
+            return None
+        return data_uri(cache.get(item.kind_handler, main.absolute, main.sha256, item.duration, what))
     return thumb
 
 

@@ -38,5 +38,6 @@ def posters_side_by_side(view: BundleView, cache: ThumbCache) -> ThumbSource:
     items = [item for item in view.items if item.main]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         pngs = dict(zip([item.id for item in items], pool.map(
-            lambda item: cache.get(item.kind, item.main.absolute, item.main.sha256, item.duration, "poster"), items)))
+            lambda item: cache.get(item.kind_handler, item.main.absolute, item.main.sha256, item.duration, "poster"),
+            items)))
     return lambda item, what: data_uri(pngs.get(item.id)) if what == "poster" else None

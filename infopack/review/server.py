@@ -38,6 +38,7 @@ from infopack.errors import InfopackError
 from infopack.review import decisions as dec
 from infopack.review.model import BundleView, ItemView, vtt_for
 from infopack.review.render import SERVE, render_page
+from infopack.review.signoff import sign_review
 from infopack.review.thumbs import ThumbCache
 
 HOST = "127.0.0.1"
@@ -149,7 +150,7 @@ class ReviewApp:
             self.view, mode=SERVE, lang=self.lang, token=self.token, reviewer=self.reviewer,
             decisions=dec.load_decisions(self.view.out, self.reviewer), can_sign=self.signing_key is not None,
             thumb=lambda item, what: (f"thumbs/{quote(item.id)}/{what}.png"
-                                      if item.main is not None and item.kind in ("video", "image") else None),
+                                      if item.main is not None and what in item.kind_handler.thumbnails else None),
             media_src=lambda item: f"files/{quote(item.main.url_path)}" if item.main is not None else None,
             track_src=lambda item: f"subs/{quote(item.id)}.vtt" if item.transcript_source else None)
 
@@ -335,7 +336,6 @@ class ReviewHandler(BaseHTTPRequestHandler):
         self._send_json(HTTPStatus.OK, self._decisions_body())
 
     def _post_signoff(self) -> None:
-        from infopack.review.signoff import sign_review
         if self.app.signing_key is None:
             raise InfopackError(None, "no reviewer key: restart with --key REVIEWER.key")
         with self.app.sign_lock:
@@ -374,7 +374,7 @@ class ReviewHandler(BaseHTTPRequestHandler):
     def _send_thumb(self, item_id: str, what: str, head: bool) -> None:
         item: ItemView | None = self.app.view.item(item_id)
         main = item.main if item else None
-        data = self.app.thumbs.get(item.kind, main.absolute, main.sha256, item.duration, what) if main else None
+        data = self.app.thumbs.get(item.kind_handler, main.absolute, main.sha256, item.duration, what) if main else None
         if data is None:
             return self._not_found()
         self._send(HTTPStatus.OK, data, "image/png", head=head)

@@ -14,7 +14,7 @@ from infopack.subtitles.images import burn_in_filter, burn_in_graph, ocr_track
 from infopack.subtitles.lint import lint
 from infopack.subtitles.load import SourceReader, ocr_summary, prepare_for_media
 from infopack.subtitles.model import Cue, SubtitleDoc
-from infopack.subtitles.readers import SUBTITLE_EXTENSIONS, read_subtitles
+from infopack.subtitles.readers import BY_EXTENSION, read_subtitles
 from infopack.subtitles.scrub import scan_subtitle_file, scrub
 from infopack.subtitles.sources import (SubtitleSource, TrackInfo, embedded_sources, extract_track, find_sidecars,
                                         hangul_share, list_tracks)
@@ -23,7 +23,7 @@ from infopack.subtitles.writers import to_ass, to_sami, to_srt, to_vtt
 
 __all__ = [
     "Cue", "SubtitleDoc", "read_subtitles", "clean", "scrub", "to_srt", "to_vtt", "to_sami", "to_ass",
-    "encode_text", "shift", "scale_fps", "lint", "scan_subtitle_file", "SUBTITLE_EXTENSIONS",
+    "encode_text", "shift", "scale_fps", "lint", "scan_subtitle_file", "BY_EXTENSION",
     "end_limit_ms", "fit_to_end",
     "SubtitleSource", "TrackInfo", "list_tracks", "embedded_sources", "extract_track", "find_sidecars",
     "hangul_share", "SubtitleSpec", "parse_subtitles_spec", "Choice", "Considered", "choose_source",

@@ -20,7 +20,6 @@ from infopack.subtitles.timing import repair_timeline
 
 READERS = (vtt, ass, sami, srt)          # sniffing order: most distinctive first
 BY_EXTENSION = {ext: reader for reader in READERS for ext in reader.EXTENSIONS}
-SUBTITLE_EXTENSIONS = (".srt", ".smi", ".sami", ".vtt", ".ass", ".ssa")
 
 MAX_SUBTITLE_BYTES = 20 * 1024 * 1024   # real subtitle files are well under 1 MB
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infopack.errors import InfopackError
-from infopack.subtitles.readers import SUBTITLE_EXTENSIONS
+from infopack.subtitles.readers import BY_EXTENSION
 from infopack.tools import ffmpeg_info, run, safe_arg
 
 # ffprobe codec names. Text codecs ffmpeg decodes to text; image codecs are bitmaps.
@@ -158,7 +158,7 @@ def language_is_korean(tag: str) -> bool:
 def name_language(path: str | os.PathLike) -> str | None:
     """The language word in a sidecar's name (`ep01.ko.srt` -> "ko"), or None."""
     stem = Path(path).name
-    for ext in SUBTITLE_EXTENSIONS:
+    for ext in BY_EXTENSION:
         if stem.lower().endswith(ext):
             stem = stem[: -len(ext)]
             break
@@ -188,7 +188,7 @@ def find_sidecars(media: str | os.PathLike) -> list[Path]:
     found = []
     for entry in sorted(media.parent.iterdir()):
         name = entry.stem.casefold()
-        if (entry.suffix.lower() in SUBTITLE_EXTENSIONS and (name == stem or name.startswith(stem + "."))
+        if (entry.suffix.lower() in BY_EXTENSION and (name == stem or name.startswith(stem + "."))
                 and entry.is_file() and not entry.is_symlink()):
             found.append(entry)
     return found

@@ -1,0 +1,39 @@
+"""Size estimates before any encode: each item's card paths and bytes, asked of its kind.
+
+Estimates err on the large side (rate caps, generous picture sizes); with size fitting,
+videos are estimated at their fitted rates (infopack.plan.fit). After the build, the
+report gives exact figures.
+"""
+
+from __future__ import annotations
+
+from infopack.kinds import REGISTRY, MediaInfo
+from infopack.kinds.specs import Profile
+from infopack.manifest import Bundle
+from infopack.plan.layout import card_paths
+
+
+def planned_items(bundle: Bundle, profile: Profile, infos: dict[str, MediaInfo],
+                  video_bits: dict[str, int] | int | None = None) -> dict[str, dict[str, int]]:
+    """{item id: {card path: estimated bytes}} for the items in `infos` (a build may leave some out);
+    `video_bits` per item id, or one rate for all."""
+    items = [item for item in bundle.items if item.id in infos]
+    roles, estimates = {}, {}
+    for item in items:
+        info = infos[item.id]
+        kind = REGISTRY.kind_named(info.kind)
+        bits = video_bits.get(item.id) if isinstance(video_bits, dict) else video_bits
+        subtitles = item.subtitles if kind.subtitled else ()
+        estimates[item.id] = kind.estimate(info, profile, subtitles=subtitles, video_bits=bits)
+        roles[item.id] = kind.output_roles(info, profile, subtitles=subtitles)
+    paths = card_paths([(item, infos[item.id].kind, roles[item.id]) for item in items],
+                       ascii_only=profile.ascii_names)
+    return {item.id: {paths[item.id][role]: size for role, size in estimates[item.id].items()}
+            for item in items}
+
+
+def planned_files(bundle: Bundle, profile: Profile, infos: dict[str, MediaInfo],
+                  video_bits: dict[str, int] | int | None = None) -> dict[str, int]:
+    """Every planned card path and its estimated bytes, all items together."""
+    return {path: size for sizes in planned_items(bundle, profile, infos, video_bits).values()
+            for path, size in sizes.items()}
