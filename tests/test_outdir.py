@@ -20,7 +20,6 @@ NAMES = ("manifest.json", ".minisig", "SHA256SUMS")
 OWNER = "release/outdir.py"
 EXEMPT = (
     "cli/",          # help text names the files for people
-    "build/",        # being restructured by another helper; to be switched to OutDir (remove this line then)
 )
 
 
