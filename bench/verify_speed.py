@@ -90,17 +90,20 @@ def make_card(card: Path, work: Path, total: int) -> list[Path]:
 
 def seal(card: Path, out: Path) -> tuple[Path, Path]:
     from infopack.release.keys import keygen, load_signing_key
-    from infopack.release.seal import card_manifest, entries_for, sign_manifest
+    from infopack.release.card_manifest import BundleInfo, CardInfo, CardManifest
+    from infopack.release.outdir import OutDir
+    from infopack.release.seal import entries_for, sign_manifest
     keys = out / "keys"
     keys.mkdir()
     keygen(str(keys / "bench"), "curator", None)
     key = load_signing_key(keys / "bench.key", None)
-    manifest = card_manifest(bundle_id="bench", bundle_title="bench", bundle_version=1, card_id="card-01",
-                             card_count=1, card_class="4GB", usable_bytes=3_840_000_000, profile="notel-480p",
-                             files=entries_for(card), items=[])
-    path = out / "card-01.manifest.json"
+    manifest = CardManifest.create(bundle=BundleInfo("bench", "bench", 1),
+                                   card=CardInfo("card-01", 1, "4GB", 3_840_000_000), profile="notel-480p",
+                                   files=entries_for(card), items=[]).to_bytes()
+    folder = OutDir(out)
+    path = folder.manifest_path("card-01")
     path.write_bytes(manifest)
-    (out / "card-01.manifest.json.minisig").write_text(
+    folder.build_signature_path("card-01").write_text(
         sign_manifest(manifest, key, bundle_id="bench", bundle_version=1, card_id="card-01"), encoding="utf-8")
     return path, keys / "bench.pub"
 

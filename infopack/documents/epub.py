@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Callable
 from xml.sax.saxutils import quoteattr
 
+from infopack.cardtime import CARD_ZIP_DATE
 from infopack.documents.epubfile import EpubBook, ManifestItem, deobfuscate, read_epub
 from infopack.documents.images import RASTER_TYPES, raster_metadata, reencode_image
 from infopack.documents.markup import clean_css, clean_svg, clean_xhtml
@@ -47,7 +48,7 @@ FONT_TYPES = frozenset({"font/ttf", "font/otf", "font/sfnt", "font/woff", "font/
                         "application/vnd.ms-opentype", "application/x-font-ttf", "application/x-font-otf",
                         "application/x-font-truetype", "application/x-font-opentype", "application/font-woff",
                         "application/font-woff2", "application/x-font-woff"})
-ZIP_DATE = (2000, 1, 1, 0, 0, 0)
+ZIP_DATE = CARD_ZIP_DATE
 ZIP_MODE = 0o100644
 DEFLATE_LEVEL = 9
 CONTAINER = "META-INF/container.xml"

@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from infopack.cardtime import CARD_ISO
 from infopack.documents.epubfile import EpubBook, resolve_href
 from infopack.documents.removals import shorten
 from infopack.documents.safexml import (DC_NS, NCX_NS, OPF_NS, XML_NS, drop_node, localname, namespace, parse_xml,
                                         serialise)
 
-FIXED_MODIFIED = "2000-01-01T00:00:00Z"
+FIXED_MODIFIED = CARD_ISO
 HASH_IDENTIFIER = re.compile(r"^urn:sha256:[0-9a-f]{64}$")
 UID = "uid"
 RENDITION_PROPERTY = re.compile(r"^rendition:(layout|orientation|spread|flow|viewport)$")

@@ -46,11 +46,11 @@ from infopack.fat.cost import card_cost
 from infopack.fat.mbr import HEADS, PARTITION_START, SECTOR, SECTORS_PER_TRACK, filesystem_offset, mbr_sector
 from infopack.fat.names import check_card_paths
 from infopack.fat.reader import image_listing, read_geometry
+from infopack.cardtime import CARD_EPOCH
 from infopack.checks import ERROR
 from infopack.errors import InfopackError, UsageError
 from infopack.tools import binary, run
 
-FIXED_EPOCH = 946684800              # 2000-01-01 00:00:00 UTC: every timestamp on the image
 LABEL = "NO NAME"                    # what an unlabelled card says: nothing identifying
 MKFS_RESERVED_SECTORS = 32           # mkfs.fat's default for FAT32 (FAT16 uses fewer)
 CHUNK = 1 << 20
@@ -454,7 +454,7 @@ def _fsck(filesystem: Path, *, subject) -> None:
 
 def _mtools_env_args() -> list[str]:
     """`env` arguments that make mtools reproducible: fixed time, UTC, UTF-8 names, no user config."""
-    return [binary("env"), "MTOOLS_SKIP_CHECK=1", f"SOURCE_DATE_EPOCH={FIXED_EPOCH}", "TZ=UTC",
+    return [binary("env"), "MTOOLS_SKIP_CHECK=1", f"SOURCE_DATE_EPOCH={CARD_EPOCH}", "TZ=UTC",
             "LC_ALL=C.UTF-8", "MTOOLSRC=/dev/null"]
 
 

@@ -12,11 +12,11 @@ import os
 import unicodedata
 from pathlib import Path
 
-from infopack.release.card_manifest import BundleInfo, CardInfo, CardManifest, FileEntry, ItemEntry
+from infopack.cardtime import CARD_EPOCH
+from infopack.release.card_manifest import FileEntry
 from infopack.release.comments import trusted_comment
 from infopack.release.minisign import sign
 
-FIXED_MTIME = 946684800      # 2000-01-01 00:00:00 UTC: says nothing about when a card was made
 CHUNK = 1 << 20
 
 
@@ -44,25 +44,8 @@ def entries_for(card_dir: Path) -> list[FileEntry]:
 def fix_mtimes(card_dir: Path) -> None:
     """Every file and folder gets the same fixed time, deepest first."""
     for path in sorted(card_dir.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-        os.utime(path, (FIXED_MTIME, FIXED_MTIME), follow_symlinks=False)
-    os.utime(card_dir, (FIXED_MTIME, FIXED_MTIME))
-
-
-# build/ still calls these two; they go once it uses CardManifest directly.
-
-def card_manifest(*, bundle_id: str, bundle_title: str, bundle_version: int, card_id: str, card_count: int,
-                  card_class: str, usable_bytes: int, profile: str, files: list[FileEntry],
-                  items: list[dict]) -> bytes:
-    """The canonical bytes of a new card's manifest (`items`: id, title, kind, files)."""
-    return CardManifest.create(
-        bundle=BundleInfo(bundle_id, bundle_title, bundle_version),
-        card=CardInfo(card_id, card_count, card_class, usable_bytes), profile=profile, files=files,
-        items=[ItemEntry(i["id"], i["title"], i["kind"], tuple(i["files"])) for i in items]).to_bytes()
-
-
-def item_files(manifest: dict) -> dict[str, dict[str, str]]:
-    """Each item of a parsed card manifest: {card path: sha256} of its files."""
-    return CardManifest.from_dict(manifest).item_files()
+        os.utime(path, (CARD_EPOCH, CARD_EPOCH), follow_symlinks=False)
+    os.utime(card_dir, (CARD_EPOCH, CARD_EPOCH))
 
 
 def sha256sums(files: list[FileEntry]) -> bytes:
