@@ -77,6 +77,8 @@ def init(folder: Path, force: bool, profile: str, card: str) -> None:
 @click.argument("manifest", type=click.Path(path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
 @click.option("--key", "key_path", required=True, type=click.Path(path_type=Path), help="Curator's private key.")
+@click.option("--role", "key_role", type=click.Choice(["curator"]), default=None,
+              help="The key's role, for a key made by `minisign -G` (which records none).")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None, help="Items encoded side by side "
               "(default: number of cores).")
 @click.option("--image", is_flag=True, help="Also write OUT/card-NN.img, a FAT32 image to flash onto cards.")
@@ -96,17 +98,16 @@ def init(folder: Path, force: bool, profile: str, card: str) -> None:
               help="With --require-approval: leave unapproved items out (listed), or fail the build.")
 def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bool, image_size: str,
           fit: bool | None, cache_dir: Path | None, no_cache: bool, json_events: bool, print_commands: bool,
-          policy_path: Path | None, unapproved: str) -> None:
+          policy_path: Path | None, unapproved: str, key_role: str | None) -> None:
     """Build and sign the cards of a bundle into OUT (reusing cached encodes; safe to rerun after a kill)."""
     from infopack.build import build as run_build
-    from infopack.release.keys import ensure_not_under, load_signing_key, passphrase_for
+    from infopack.release.keys import load_curator_key
     from infopack.manifest import load_manifest
     from infopack.tools import set_command_log
 
     bundle = load_manifest(manifest)             # fail on a bad manifest before asking for a passphrase
-    ensure_not_under(key_path, out)
     exclude, approved = _approval_gate(bundle, out, policy_path, unapproved) if policy_path else ({}, None)
-    key = load_signing_key(key_path, passphrase_for(key_path, click.prompt),
+    key = load_curator_key(key_path, out, prompt=click.prompt, role=key_role,
                            warn=lambda msg: click.echo(f"infopack: warning: {msg}", err=True))
     report = _progress_printer(json_events)
     if print_commands:

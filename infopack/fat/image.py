@@ -27,7 +27,7 @@ from infopack.fat.cost import card_cost
 from infopack.fat.names import check_card_paths
 from infopack.checks import ERROR
 from infopack.errors import InfopackError
-from infopack.tools import binary, run
+from infopack.tools import binary, child_env, run
 
 SECTOR = 512
 FIXED_EPOCH = 946684800              # 2000-01-01 00:00:00 UTC: every timestamp on the image
@@ -312,7 +312,8 @@ def read_image_files(image: str | os.PathLike) -> Iterator[tuple[str, Iterator[b
 def _stream_file(image: Path, path: str, size: int) -> Iterator[bytes]:
     args = _mtools_env_args() + [binary("mcopy"), "-n", "-i", _local(image), "::/" + path, "-"]
     timeout = 60 + size / COPY_BYTES_PER_SECOND
-    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=child_env())
     timer = threading.Timer(timeout, proc.kill)
     timer.start()
     try:
