@@ -157,6 +157,9 @@ _live_lock = threading.Lock()
 _stopping = threading.Event()
 _command_log: Callable[[list[str]], None] | None = None
 _PR_SET_PDEATHSIG = 1
+# Variables no child may inherit: INFOPACK_PASSPHRASE, and any other passphrase,
+# password or secret a curator's shell may hold (no program we run reads one).
+_SECRET_NAME = re.compile(r"PASSPHRASE|PASSWORD|SECRET", re.IGNORECASE)
 
 
 def _die_with_parent() -> None:
@@ -172,12 +175,22 @@ except OSError:       # pragma: no cover - no libc to load
     _libc = None
 
 
+def child_env() -> dict[str, str]:
+    """Our environment minus its secrets: what every program infopack starts receives.
+
+    The key's passphrase (INFOPACK_PASSPHRASE) is for infopack alone: infopack signs
+    in-process, and ffmpeg, mtools, tesseract and whatever they load never need it, so
+    it must not sit in their /proc/PID/environ or crash reports.
+    """
+    return {name: value for name, value in os.environ.items() if not _SECRET_NAME.search(name)}
+
+
 def _start(args: list[str], **kwargs) -> subprocess.Popen:
     """Popen in its own process group (Ctrl-C is ours to handle), registered until it ends."""
     if _stopping.is_set():
         raise InfopackError(None, "interrupted")
     try:
-        proc = subprocess.Popen(args, start_new_session=True,
+        proc = subprocess.Popen(args, start_new_session=True, env=child_env(),
                                 preexec_fn=_die_with_parent if _libc is not None else None, **kwargs)
     except FileNotFoundError:
         raise InfopackError(None, f"{Path(args[0]).name} is not installed; "

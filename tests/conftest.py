@@ -23,6 +23,19 @@ PASSPHRASE = "test passphrase 한글"
 
 
 @pytest.fixture(scope="session", autouse=True)
+def cheap_new_keys():
+    """Keys made by the tests cost libsodium's "interactive" scrypt (16 MiB, milliseconds) to
+    unlock instead of minisign's 1 GiB; the cost is written in each key file, so loading
+    them is cheap everywhere. Tests of the real cost restore `NEW_KEY_LIMITS`."""
+    from infopack.release import keys
+    from infopack.release.secret_key import MEMLIMIT_INTERACTIVE, OPSLIMIT_INTERACTIVE
+    real = keys.NEW_KEY_LIMITS
+    keys.NEW_KEY_LIMITS = {"opslimit": OPSLIMIT_INTERACTIVE, "memlimit": MEMLIMIT_INTERACTIVE}
+    yield
+    keys.NEW_KEY_LIMITS = real
+
+
+@pytest.fixture(scope="session", autouse=True)
 def private_encode_cache(tmp_path_factory):
     """Builds in tests share one throwaway encode cache, never the user's ~/.cache/infopack."""
     os.environ["INFOPACK_CACHE"] = str(tmp_path_factory.mktemp("encode-cache"))

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import struct
 
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
+
+from infopack.release.keys import key_paths, public_key_for
 
 from infopack.scan.redstar import REDSTAR_BLOCK_SIZE, REDSTAR_DES_KEY, REDSTAR_MAGIC, TripleDES
 
@@ -21,3 +27,20 @@ def make_redstar_trailer(serial: bytes, *more_serials: bytes) -> bytes:
         encryptor = Cipher(TripleDES(REDSTAR_DES_KEY * 3), modes.ECB()).encryptor()
         blocks += encryptor.update(plain.ljust(REDSTAR_BLOCK_SIZE, b"\0")) + encryptor.finalize()
     return blocks + struct.pack("<I", len(blocks)) + REDSTAR_MAGIC
+
+
+def write_pem_key(prefix, role: str, passphrase: str | None) -> tuple[Path, Path]:
+    """An older infopack key pair, as `infopack keygen` wrote it before minisign's format:
+    `role:` and `key id:` lines above a PKCS#8 PEM block (PBKDF2, 2,048 rounds), mode 0600."""
+    key_path, pub_path = key_paths(prefix)
+    private = Ed25519PrivateKey.generate()
+    public = public_key_for(private, role)
+    encryption = (serialization.NoEncryption() if passphrase is None
+                  else serialization.BestAvailableEncryption(passphrase.encode("utf-8")))
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                encryption).decode("ascii")
+    key_path.write_text("infopack private key (keep it secret; the role below is a label only)\n"
+                        f"role: {role}\nkey id: {public.key_id_hex}\n{pem}", encoding="ascii")
+    key_path.chmod(0o600)
+    pub_path.write_text(public.to_file_text(), encoding="utf-8")
+    return key_path, pub_path

@@ -1,4 +1,5 @@
-"""Role keys: created safely, encrypted at rest, loaded with one-line errors."""
+"""Role keys: created safely in minisign's format, sealed at rest, loaded with one-line errors;
+older PEM keys still load (with a note to convert them)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -15,10 +17,17 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from infopack.release import keys
 from infopack.release import minisign
+from infopack.release import secret_key as sk
 from infopack.errors import InfopackError, UsageError
+
+from helpers import write_pem_key
 
 PASSPHRASE = "correct horse battery staple"
 MINISIGN = shutil.which("minisign")
+
+
+def never_asked(*args, **kw):
+    raise AssertionError("the passphrase must not be asked for here")
 
 
 @pytest.fixture
@@ -50,22 +59,37 @@ def test_private_key_file_is_created_mode_0600_even_with_open_umask(tmp_path):
     assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
 
 
-def test_private_key_is_encrypted_at_rest(reviewer_key):
+def test_private_key_is_sealed_at_rest(reviewer_key):
     key_path, _ = reviewer_key
     content = key_path.read_bytes()
-    assert b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in content
+    assert base64.b64decode(content.splitlines()[1])[:6] == b"EdScB2"     # scrypt, BLAKE2b
+    assert keys.is_encrypted(key_path)
     raw = raw_private(keys.load_signing_key(key_path, PASSPHRASE))
     for form in (raw, base64.b64encode(raw), raw.hex().encode(), raw.hex().upper().encode(),
-                 base64.b64encode(raw)[:20]):
+                 base64.b64encode(raw)[:20], PASSPHRASE.encode()):
         assert form not in content
 
 
-def test_key_file_loads_with_cryptography_directly_despite_header_lines(reviewer_key):
-    key_path, _ = reviewer_key
-    loaded = serialization.load_pem_private_key(key_path.read_bytes(), PASSPHRASE.encode())
-    assert raw_private(keys.load_signing_key(key_path, PASSPHRASE)) == loaded.private_bytes(
+def test_key_file_is_minisigns_secret_key_format(reviewer_key):
+    key_path, pub_path = reviewer_key
+    loaded = sk.read_secret_key(key_path.read_text(), PASSPHRASE)
+    signing_key = keys.load_signing_key(key_path, PASSPHRASE)
+    assert raw_private(signing_key) == loaded.private.private_bytes(
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
         serialization.NoEncryption())
+    assert loaded.key_id == signing_key.key_id == keys.load_public_key(pub_path).key_id
+
+
+def test_keygen_in_a_fresh_process_uses_minisigns_own_scrypt_cost(tmp_path):
+    """What `make demo` and the README's commands run: the tests' cheaper cost is theirs alone."""
+    env = dict(os.environ, INFOPACK_PASSPHRASE=PASSPHRASE)
+    proc = subprocess.run([sys.executable, "-m", "infopack", "keygen", "--out", str(tmp_path / "real")],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    blob = base64.b64decode((tmp_path / "real.key").read_text().splitlines()[1])
+    assert int.from_bytes(blob[38:46], "little") == sk.OPSLIMIT_SENSITIVE
+    assert int.from_bytes(blob[46:54], "little") == sk.MEMLIMIT_SENSITIVE
+    assert keys.NEW_KEY_LIMITS["memlimit"] < sk.MEMLIMIT_SENSITIVE          # this process: cheap
 
 
 def test_role_is_recorded_in_both_files(reviewer_key):
@@ -77,7 +101,8 @@ def test_role_is_recorded_in_both_files(reviewer_key):
     assert public == signing_key.public
     assert pub_path.read_text().splitlines()[0] == (
         f"untrusted comment: infopack reviewer public key {public.key_id_hex}")
-    assert "role: reviewer" in key_path.read_text().split("-----BEGIN")[0]
+    assert key_path.read_text().splitlines()[0] == (
+        f"untrusted comment: infopack reviewer secret key {public.key_id_hex}")
 
 
 def test_key_id_is_derived_from_the_public_key(reviewer_key):
@@ -86,11 +111,23 @@ def test_key_id_is_derived_from_the_public_key(reviewer_key):
     assert keys.key_id_for(public.raw) == public.key_id
 
 
-def test_unencrypted_key_only_when_asked(tmp_path):
+def test_unencrypted_key_only_when_asked_and_it_warns_when_used(tmp_path):
     key_path, _ = keys.keygen(tmp_path / "rig", "qa", None)
-    assert "-----BEGIN PRIVATE KEY-----" in key_path.read_text()
-    assert keys.load_signing_key(key_path, None).role == "qa"
+    assert base64.b64decode(key_path.read_text().splitlines()[1])[:6] == b"Ed\0\0B2"
     assert not keys.is_encrypted(key_path)
+    warnings = []
+    signing_key = keys.load_signing_key(key_path, never_asked, warn=warnings.append)
+    assert signing_key.role == "qa" and not signing_key.protected
+    assert warnings == [f"{key_path}: the private key is not protected by a passphrase; anyone "
+                        "who copies the file can sign as qa"]
+
+
+def test_short_passphrase_is_refused_unless_weak_is_allowed(tmp_path):
+    with pytest.raises(UsageError, match="4 characters; use at least 12"):
+        keys.keygen(tmp_path / "k", "curator", "abcd")
+    assert list(tmp_path.iterdir()) == []
+    key_path, _ = keys.keygen(tmp_path / "k", "curator", "abcd", allow_weak=True)
+    assert keys.load_signing_key(key_path, "abcd").role == "curator"
 
 
 def test_empty_passphrase_is_refused(tmp_path):
@@ -144,15 +181,34 @@ def test_wrong_passphrase_is_one_line_error(reviewer_key):
     with pytest.raises(InfopackError) as caught:
         keys.load_signing_key(key_path, "wrong")
     assert str(caught.value) == (f"{key_path}: wrong passphrase "
-                                 "(or the file is not an infopack key)")
-    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+                                 "(checksum mismatch; or the key file is damaged)")
+    assert caught.value.__cause__ is None
+    assert caught.value.__context__ is None or caught.value.__suppress_context__
 
 
 def test_encrypted_key_without_passphrase_says_how_to_give_one(reviewer_key):
     key_path, _ = reviewer_key
     assert keys.is_encrypted(key_path)
-    with pytest.raises(InfopackError, match="the key is encrypted: set INFOPACK_PASSPHRASE"):
+    with pytest.raises(InfopackError, match="protected by a passphrase: set INFOPACK_PASSPHRASE"):
         keys.load_signing_key(key_path, None)
+
+
+def test_passphrase_is_asked_only_when_the_key_needs_one(tmp_path, reviewer_key):
+    asked = []
+    keys.load_signing_key(reviewer_key[0], lambda: asked.append(1) or PASSPHRASE)
+    assert asked == [1]
+    open_key, _ = keys.keygen(tmp_path / "open", "qa", None)
+    keys.load_signing_key(open_key, never_asked, warn=lambda message: None)
+
+
+def test_a_key_of_the_wrong_role_is_refused_before_the_passphrase_is_asked(tmp_path, reviewer_key):
+    with pytest.raises(UsageError) as caught:
+        keys.load_curator_key(reviewer_key[0], tmp_path / "out", prompt=never_asked)
+    assert str(caught.value).startswith(f"{reviewer_key[0]}: this is a reviewer key; a build is "
+                                        "signed with the curator's key")
+    with pytest.raises(UsageError, match="is a reviewer key .its comment says so.; --role curator "
+                                         "contradicts it"):
+        keys.load_curator_key(reviewer_key[0], tmp_path / "out", prompt=never_asked, role="curator")
 
 
 def test_missing_key_file_says_how_to_create_one(tmp_path):
@@ -166,7 +222,7 @@ def test_file_that_is_not_a_key_is_one_line_error(tmp_path):
     path = tmp_path / "notes.key"
     path.write_text("shopping list\n")
     path.chmod(0o600)
-    with pytest.raises(InfopackError, match="not an infopack key file"):
+    with pytest.raises(InfopackError, match="notes.key: not a minisign secret key"):
         keys.load_signing_key(path, PASSPHRASE)
 
 
@@ -191,8 +247,8 @@ def test_non_ed25519_key_is_refused(tmp_path):
         keys.load_signing_key(path, None)
 
 
-def test_edited_key_id_header_is_detected(reviewer_key):
-    key_path, _ = reviewer_key
+def test_edited_key_id_header_of_an_older_key_is_detected(tmp_path):
+    key_path, _ = write_pem_key(tmp_path / "old", "reviewer", PASSPHRASE)
     text = key_path.read_text()
     key_path.write_text(text.replace("key id: ", "key id: 1"))
     with pytest.raises(InfopackError, match="the file was edited"):
@@ -220,10 +276,6 @@ def test_default_warning_goes_to_stderr(reviewer_key, capsys):
     reviewer_key[0].chmod(0o640)
     keys.load_signing_key(reviewer_key[0], PASSPHRASE)
     assert "is readable by other users; run chmod 600" in capsys.readouterr().err
-
-
-def never_asked(text, **kw):
-    raise AssertionError("the passphrase must not be asked for here")
 
 
 def test_passphrase_from_environment(monkeypatch):
@@ -303,3 +355,24 @@ def test_minisign_binary_verifies_with_keygen_public_key(tmp_path, reviewer_key)
                             stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr
     assert "infopack manifest card-01 of bundle demo" in result.stdout
+
+
+# --------------------------------------------------------------------------- older PEM keys
+
+@pytest.mark.parametrize("passphrase", [PASSPHRASE, None])
+def test_an_older_pem_key_still_loads_with_a_note_to_convert_it(tmp_path, passphrase):
+    key_path, pub_path = write_pem_key(tmp_path / "old", "reviewer", passphrase)
+    assert keys.is_encrypted(key_path) == (passphrase is not None)
+    warnings = []
+    signing_key = keys.load_signing_key(key_path, passphrase, warn=warnings.append)
+    assert signing_key.role == "reviewer"
+    assert signing_key.public == keys.load_public_key(pub_path)
+    assert warnings[0] == (f"{key_path} is an older infopack key (PEM); convert it to minisign's "
+                           f"format with `infopack key convert {key_path}`")
+    assert len(warnings) == (1 if passphrase else 2)              # + not protected by a passphrase
+
+
+def test_an_older_pem_key_with_a_wrong_passphrase_is_one_line(tmp_path):
+    key_path, _ = write_pem_key(tmp_path / "old", "curator", PASSPHRASE)
+    with pytest.raises(InfopackError, match="old.key: wrong passphrase"):
+        keys.load_signing_key(key_path, "wrong")

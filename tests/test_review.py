@@ -240,3 +240,12 @@ def test_transcript_highlights_south_korean_words_and_burn_in_says_there_is_no_t
     assert "<mark title=\"남한식 말 &#39;아이스크림&#39; → 권하는 말 &#39;" in html
     assert "<mark title=\"남한식 말 &#39;주스&#39;" in html and "characters/s" in html
     assert "자막을 화면에 새깁니다" in html
+
+
+def test_a_review_is_named_from_the_pub_beside_the_key_without_unlocking_it(reviewers, tmp_path):
+    from infopack.errors import UsageError
+    from infopack.review.signoff import reviewer_id
+    assert reviewer_id(reviewers / "ana.key") == reviewer_id(reviewers / "ana.pub") == key_id(reviewers / "ana.pub")
+    shutil.copy(reviewers / "ana.key", tmp_path / "lonely.key")
+    with pytest.raises(UsageError, match="no lonely.pub beside it"):
+        reviewer_id(tmp_path / "lonely.key")

@@ -21,6 +21,8 @@ from infopack.errors import InfopackError, UsageError
 from infopack.release import keys, minisign
 from infopack.release import secret_key as sk
 
+from helpers import write_pem_key
+
 MINISIGN = shutil.which("minisign")
 PASSPHRASE = "correct horse battery staple"
 FAST = {"opslimit": sk.OPSLIMIT_INTERACTIVE, "memlimit": sk.MEMLIMIT_INTERACTIVE}
@@ -281,7 +283,7 @@ def test_a_truncated_key_says_truncated(encrypted_key, cut):
 
 
 def test_things_that_are_not_minisign_secret_keys(tmp_path, encrypted_key):
-    keys.keygen(tmp_path / "old", "curator", None)
+    write_pem_key(tmp_path / "old", "curator", None)
     pem = (tmp_path / "old.key").read_text()
     assert "older infopack PEM key" in error_of(pem)
     assert "infopack key convert" in error_of(pem)
@@ -320,7 +322,7 @@ def test_passphrases_minisign_cannot_read_back_are_refused_when_writing():
 # --- (d) converting today's PEM keys ---------------------------------------------------
 
 def test_converted_pem_key_keeps_its_id_and_role_and_minisign_signs_with_it(tmp_path):
-    key_path, pub_path = keys.keygen(tmp_path / "k", "reviewer", PASSPHRASE)
+    key_path, pub_path = write_pem_key(tmp_path / "k", "reviewer", PASSPHRASE)
     before = keys.load_signing_key(key_path, PASSPHRASE)
     (tmp_path / "m.json").write_bytes(DATA)
     old_sig = minisign.sign(DATA, before.private, before.key_id, "before", "before")
@@ -336,7 +338,7 @@ def test_converted_pem_key_keeps_its_id_and_role_and_minisign_signs_with_it(tmp_
 
 
 def test_unencrypted_pem_key_converts_to_a_key_without_passphrase(tmp_path):
-    key_path, pub_path = keys.keygen(tmp_path / "k", "qa", None)
+    key_path, pub_path = write_pem_key(tmp_path / "k", "qa", None)
     converted = sk.convert_pem_key(key_path.read_text(), None, None, key_path)
     assert not sk.needs_passphrase(converted)
     key_path.write_text(converted)
@@ -344,13 +346,13 @@ def test_unencrypted_pem_key_converts_to_a_key_without_passphrase(tmp_path):
 
 
 def test_conversion_with_the_wrong_old_passphrase_fails_clearly(tmp_path):
-    key_path, _ = keys.keygen(tmp_path / "k", "curator", PASSPHRASE)
+    key_path, _ = write_pem_key(tmp_path / "k", "curator", PASSPHRASE)
     with pytest.raises(InfopackError, match=r"k\.key: wrong passphrase"):
         sk.convert_pem_key(key_path.read_text(), "not it", PASSPHRASE, key_path, **FAST)
 
 
 def test_conversion_refuses_a_pem_key_whose_written_id_was_edited(tmp_path):
-    key_path, _ = keys.keygen(tmp_path / "k", "curator", None)
+    key_path, _ = write_pem_key(tmp_path / "k", "curator", None)
     text = key_path.read_text()
     edited = "\n".join("key id: 1234" if line.startswith("key id:") else line
                        for line in text.splitlines())

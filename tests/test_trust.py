@@ -76,6 +76,20 @@ keys = ["{line}", "{reviewer_dir / 'second.pub'}"]
     assert load_public_key(reviewer_dir / "second.pub").key_id in policy.revoked
 
 
+def test_a_key_line_with_a_slash_near_its_start_is_a_key_not_a_path(tmp_path, keys_dir):
+    from infopack.release.minisign import PublicKey
+    from infopack.release.trust import load_policy
+    odd = PublicKey(key_id=b"\x3f" + bytes(7), raw=bytes(range(32)))
+    assert odd.base64_line().startswith("RWQ/")
+    policy = load_policy(write_policy(tmp_path / "p.toml", f"""
+[roles.curator]
+keys = ["{keys_dir / 'curator.pub'}"]
+[roles.reviewer]
+keys = ["{odd.base64_line()}"]
+"""))
+    assert policy.role_of(odd.key_id) == "reviewer"
+
+
 @pytest.mark.parametrize("body, says", [
     ('[roles.reviewer]\nkeys = []\n', "roles.curator"),
     ('[roles.curator]\nkeys = ["{c}"]\n[roles.reviewer]\nkeys = ["{c}"]\n', "both curator and reviewer"),
@@ -220,6 +234,39 @@ keys = ["ms.pub"]
     assert verify_policy(run_cli, built_copy, policy) == (0, set())
 
 
+# --------------------------------------------------------------------------- signer labels
+
+def signers_of(run_cli, out, *trust):
+    result = run_cli("verify", out, *trust, "--hash-only", "--json")
+    card = json.loads(result.stdout)["cards"][0]
+    return result.exit_code, card, {f["check"] for f in card["findings"] if f["level"] == "error"}
+
+
+def test_under_a_policy_labels_come_from_the_policy_and_a_build_signed_as_reviewer_fails(
+        run_cli, built_copy, keys_dir, reviewer_dir, tmp_path):
+    """A key the policy calls curator, whose own signed comment says reviewer, did not sign as curator."""
+    from infopack.release.keys import keygen, load_signing_key
+    keygen(tmp_path / "mixed", "reviewer", PASSPHRASE)
+    resign(built_copy, load_signing_key(tmp_path / "mixed.key", PASSPHRASE), lambda m: None)
+    policy = write_policy(tmp_path / "p.toml", f"""
+[roles.curator]
+keys = ["{tmp_path / 'mixed.pub'}"]
+[roles.reviewer]
+threshold = 0
+keys = ["{reviewer_dir / 'reviewer.pub'}"]
+""")
+    code, card, errors = signers_of(run_cli, built_copy, "--policy", policy)
+    assert code == 1 and errors == {"signature-wrong-role"}
+    assert [(s["role"], s["valid"]) for s in card["signers"]] == [("curator", False)]
+    assert "says it was made as reviewer" in json.dumps(card["findings"], ensure_ascii=False)
+
+
+def test_with_pubkey_a_signature_is_labelled_by_its_own_comment(run_cli, built_copy, keys_dir):
+    code, card, errors = signers_of(run_cli, built_copy, "--pubkey", keys_dir / "curator.pub")
+    assert (code, errors) == (0, set())
+    assert [(s["role"], s["valid"]) for s in card["signers"]] == [("curator", True)]
+
+
 # --------------------------------------------------------------------------- no secrets in any output
 
 def secret_forms(key_file: Path, passphrase: str) -> dict[str, bytes]:
@@ -236,10 +283,9 @@ def secret_forms(key_file: Path, passphrase: str) -> dict[str, bytes]:
              "base64": base64.b64encode(raw).rstrip(b"="), "der": der,
              "der-base64": base64.b64encode(der).rstrip(b"="), "pem": pem,
              "passphrase": passphrase.encode("utf-8"), "passphrase-utf16": passphrase.encode("utf-16-le")}
-    text = key_file.read_text(encoding="ascii")
-    for n, line in enumerate(text[text.index("-----BEGIN"):].splitlines()[1:-1]):
-        forms[f"key-file-line-{n}"] = line.encode()            # the encrypted PEM body
-    forms["key-file-pem"] = text[text.index("-----BEGIN"):].encode()
+    sealed = key_file.read_text(encoding="utf-8").splitlines()[1]    # minisign's base64 line
+    forms["key-file-line"] = sealed.encode()
+    forms["key-file-sealed-part"] = base64.b64decode(sealed)[54:]    # the 104 scrypt-sealed bytes
     return forms
 
 

@@ -38,10 +38,12 @@ from infopack.build.jobs import ItemResult, JobContext, Progress, encode_item, p
 from infopack.build.publish import out_lock, publish, remove_stale
 from infopack.errors import CheckFailed, UsageError
 from infopack.fat.catalog import load_card
+from infopack.fat.image import DEFAULT_LAYOUT, image_problems
 from infopack.manifest import Bundle, load_manifest
 from infopack.plan.fit import fit_budgets
 from infopack.plan.packing import CardPlan, PackItem, pack
 from infopack.profiles import load_profile
+from infopack.release.trust import CURATOR
 from infopack.tools import allow_children, ffmpeg_info, stop_children
 
 # A report writer adds its page to the finished build before it is published (so it is as
@@ -67,7 +69,7 @@ def _quiet(event: dict) -> None:
 
 def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key, *, jobs: int | None = None,
           image: bool = False, progress: Progress = _quiet, fit: bool | None = None,
-          exclude: dict[str, str] | None = None, image_size: str = "card",
+          exclude: dict[str, str] | None = None, image_size: str = "card", image_layout: str = DEFAULT_LAYOUT,
           cache: str | os.PathLike | None = None, use_cache: bool = True,
           approved: dict[str, dict[str, str]] | None = None,
           report_writers: Sequence[ReportWriter] = ()) -> BuildResult:
@@ -92,6 +94,11 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
         raise UsageError(bundle.manifest_path, f"cannot leave out item {unknown[0]!r}: no such item in the manifest")
     if image_size not in ("card", "content"):
         raise UsageError(None, f"image size {image_size!r}: expected \"card\" or \"content\"")
+    if key.role != CURATOR:
+        raise UsageError(None, f"a {key.role} key cannot sign a build; use the curator's key")
+    problems = image_problems(card, image_layout, image_size) if image else []
+    if problems:                          # said before anything is encoded, not after
+        raise UsageError(bundle.manifest_path, f"--image: {problems[0]}")
     store = Cache(cache) if use_cache else None
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -130,7 +137,7 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
                                      [by_id[i] for i in plan_card.items], key, scan_memo)
                 if image:
                     progress({"event": "image", "card": plan_card.card_id})
-                    write_image(staging, plan_card.card_id, card, image_size)
+                    write_image(staging, plan_card.card_id, card, image_size, image_layout)
                 return done
 
             cards = run_all(pool, card_job, [(c,) for c in plan.cards])

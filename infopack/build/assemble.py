@@ -126,11 +126,11 @@ def scan_card(card_dir: Path, card_id: str, entries: list[FileEntry] | None = No
     return findings
 
 
-def write_image(staging: Path, card_id: str, card: CardType, image_size: str) -> None:
-    """The card's FAT image: as large as the card class, or (`content`) just large enough."""
+def write_image(staging: Path, card_id: str, card: CardType, image_size: str, layout: str) -> None:
+    """The card's FAT image in `layout`: as large as the card class, or (`content`) just large enough."""
     folder = OutDir(staging)
-    size = content_image_size(folder.card_dir(card_id), card) if image_size == "content" else None
-    build_image(folder.card_dir(card_id), folder.image_path(card_id), card, size=size)
+    size = content_image_size(folder.card_dir(card_id), card, layout) if image_size == "content" else None
+    build_image(folder.card_dir(card_id), folder.image_path(card_id), card, size=size, layout=layout)
 
 
 def write_report(path: Path, bundle: Bundle, profile: Profile, results: list[ItemResult],

@@ -18,6 +18,8 @@ from infopack.release.approve import load_approver_key
 from infopack.review.signoff import reviewer_id, sign_review
 
 LANG = click.Choice(["ko", "en"])
+ROLE = click.option("--role", type=click.Choice(["reviewer", "qa"]), default=None,
+                    help="The key's role, for a key made by `minisign -G` (which records none).")
 
 
 def _warn(message: str) -> None:
@@ -37,15 +39,16 @@ def review() -> None:
 @click.option("--key", "key_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Reviewer's key: decisions are saved under its key id; a private key (.key) also "
                    "enables the sign-off button. Without it the review is 'anonymous' and cannot be signed.")
-def serve(out: Path, port: int, lang: str, key_path: Path | None) -> None:
+@ROLE
+def serve(out: Path, port: int, lang: str, key_path: Path | None, role: str | None) -> None:
     """Serve the review app on 127.0.0.1 and print its URL (with its access token)."""
     view = load_bundle(out)
     key = None
     if key_path is not None and key_path.suffix != ".pub":
-        key = load_approver_key(key_path, out, prompt=click.prompt, warn=_warn)
+        key = load_approver_key(key_path, out, prompt=click.prompt, role=role, warn=_warn)
         reviewer = key.public.key_id_hex
     else:
-        reviewer = reviewer_id(key_path, click.prompt)
+        reviewer = reviewer_id(key_path)
     app = ReviewApp(view, lang, reviewer, signing_key=key)
     server = make_server(app, port)
     click.echo(url_for(server, app), nl=True)
@@ -85,9 +88,10 @@ def status(out: Path) -> None:
 @click.option("--key", "key_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="Reviewer's private key.")
 @click.option("--note", default="", help="One line recorded in the signed comment.")
-def sign(out: Path, key_path: Path, note: str) -> None:
+@ROLE
+def sign(out: Path, key_path: Path, note: str, role: str | None) -> None:
     """Sign the review: approve (infopack approve) exactly the items approved in the app."""
-    key = load_approver_key(key_path, out, prompt=click.prompt, warn=_warn)
+    key = load_approver_key(key_path, out, prompt=click.prompt, role=role, warn=_warn)
     items = sign_review(out, key, note)
     click.echo(f"signed approval of {', '.join(items)} with reviewer key {key.public.key_id_hex}")
 
@@ -101,7 +105,7 @@ def sign(out: Path, key_path: Path, note: str) -> None:
               help="Reviewer's key (.pub is enough): the downloaded decisions carry its key id.")
 def export(out: Path, html_path: Path, lang: str, key_path: Path | None) -> None:
     """Write the review app as one self-contained HTML file (no server needed)."""
-    path = write_export_html(out, html_path, lang=lang, reviewer=reviewer_id(key_path, click.prompt))
+    path = write_export_html(out, html_path, lang=lang, reviewer=reviewer_id(key_path))
     click.echo(f"wrote {path}; decisions made in it are downloaded as JSON for `infopack review import`")
 
 

@@ -94,7 +94,10 @@ def _print_reports(reports) -> None:
 @click.option("--note", default="", help="One line recorded in the signed comment (shortened to 200 characters).")
 @click.option("--pubkey", type=click.Path(path_type=Path),
               help="Curator's public key: verify every card before approving it.")
-def approve(out: Path, key_path: Path, items: str | None, note: str, pubkey: Path | None) -> None:
+@click.option("--role", type=click.Choice(["reviewer", "qa"]), default=None,
+              help="The key's role, for a key made by `minisign -G` (which records none).")
+def approve(out: Path, key_path: Path, items: str | None, note: str, pubkey: Path | None,
+            role: str | None) -> None:
     """Sign every card manifest in OUT as a reviewer (card-NN.manifest.json.<KEYID>.minisig)."""
     wanted = None if items is None else [i.strip() for i in items.split(",") if i.strip()]
     check_approvable(out, wanted)
@@ -104,7 +107,7 @@ def approve(out: Path, key_path: Path, items: str | None, note: str, pubkey: Pat
             first = next(f for f in failed[0].findings if f.level == "error")
             raise CheckFailed(out, f"{failed[0].card_id} does not verify ({first.check}: {first.path}: "
                               f"{first.message}); nothing was approved")
-    key = load_approver_key(key_path, out, prompt=click.prompt,
+    key = load_approver_key(key_path, out, prompt=click.prompt, role=role,
                             warn=lambda msg: click.echo(f"infopack: warning: {msg}", err=True))
     approved = 0
     for done in approve_cards(out, key, items=wanted, note=note):

@@ -49,7 +49,7 @@ from infopack.fat.reader import image_listing, read_geometry
 from infopack.cardtime import CARD_EPOCH
 from infopack.checks import ERROR
 from infopack.errors import InfopackError, UsageError
-from infopack.tools import binary, run
+from infopack.tools import binary, child_env, run
 
 LABEL = "NO NAME"                    # what an unlabelled card says: nothing identifying
 MKFS_RESERVED_SECTORS = 32           # mkfs.fat's default for FAT32 (FAT16 uses fewer)
@@ -502,7 +502,8 @@ def read_image_files(image: str | os.PathLike) -> Iterator[tuple[str, Iterator[b
 def _stream_file(image: Path, source: str, path: str, size: int) -> Iterator[bytes]:
     args = _mtools_env_args() + [binary("mcopy"), "-n", "-i", source, "::/" + path, "-"]
     timeout = 60 + size / COPY_BYTES_PER_SECOND
-    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=child_env())
     timer = threading.Timer(timeout, proc.kill)
     timer.start()
     try:

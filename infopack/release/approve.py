@@ -17,7 +17,7 @@ from typing import Callable
 
 from infopack.errors import UsageError
 from infopack.release.card_manifest import CardManifest, CardManifestError
-from infopack.release.keys import Prompt, SigningKey, ensure_not_under, load_signing_key, passphrase_for
+from infopack.release.keys import Prompt, SigningKey, ensure_not_under, passphrase_asker, read_key_file
 from infopack.release.minisign import sign
 from infopack.release.outdir import OutDir
 from infopack.release.trust import CURATOR
@@ -45,16 +45,18 @@ def check_approvable(out: Path, items: list[str] | None) -> None:
                          f"items here: {', '.join(sorted(known))}")
 
 
-def load_approver_key(key_path: Path, out: Path, *, prompt: Prompt,
+def load_approver_key(key_path: Path, out: Path, *, prompt: Prompt, role: str | None = None,
                       warn: Callable[[str], None] | None = None) -> SigningKey:
-    """The reviewer's signing key; a public key, a curator's key or one kept inside OUT is refused."""
+    """The reviewer's signing key; a public key, a curator's key or one kept inside OUT is
+    refused before the passphrase is asked. `role` is `--role`, for a key that records none."""
     if Path(key_path).suffix == ".pub":
         raise UsageError(key_path, "this is a public key; signing needs the private key (REVIEWER.key)")
     ensure_not_under(key_path, out)
-    key = load_signing_key(key_path, passphrase_for(key_path, prompt), warn=warn)
-    if key.role == CURATOR:
+    key_file = read_key_file(key_path)
+    key_role = key_file.role_for(role)
+    if key_role == CURATOR:
         raise UsageError(key_path, "a curator key cannot approve; use the reviewer's key")
-    return key
+    return key_file.unlock(passphrase_asker(prompt), key_role, warn=warn)
 
 
 def approve(out: Path, key: SigningKey, *, items: list[str] | None = None, note: str = "") -> list[CardApproval]:

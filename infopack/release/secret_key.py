@@ -275,8 +275,8 @@ def check_passphrase_typeable(passphrase: str) -> None:
 def derived_key_id(public_raw: bytes) -> bytes:
     """infopack's key id: the first 8 bytes of BLAKE2b-256 of the raw public key.
 
-    The same derivation as `keys.key_id_for`, kept here so this module does not import
-    keys.py (which is to import this one). Keys made by `minisign -G` have random ids.
+    `keys.key_id_for` is this function (keys.py imports this module, never the reverse).
+    Keys made by `minisign -G` have random ids.
     """
     return hashlib.blake2b(public_raw, digest_size=32).digest()[:KEY_ID_BYTES]
 
@@ -284,20 +284,9 @@ def derived_key_id(public_raw: bytes) -> bytes:
 def read_pem_key(pem_key_text: str, passphrase: str | None,
                  path: str | os.PathLike | None = None) -> tuple[Ed25519PrivateKey, str]:
     """The private key and role of an older infopack key file (header lines + PKCS#8 PEM)."""
-    start = pem_key_text.find(_PEM_BEGIN)
-    if start < 0:
-        raise InfopackError(path, "not an infopack PEM key file (no PEM private key block)")
-    header = {}
-    for line in pem_key_text[:start].splitlines():
-        name, sep, value = line.partition(":")
-        if sep:
-            header[name.strip().lower()] = value.strip()
-    role = header.get("role")
-    if role not in ROLES:
-        raise InfopackError(path, "no role recorded in the key file; it was not made by "
-                            "`infopack keygen` (or its first lines were edited)")
-    pem = pem_key_text[start:]
-    encrypted = pem.startswith(_PEM_ENCRYPTED)
+    header, pem = _pem_parts(pem_key_text, path)
+    role = pem_key_role(pem_key_text, path)
+    encrypted = pem_needs_passphrase(pem_key_text, path)
     if encrypted and passphrase is None:
         raise InfopackError(path, "the key is protected by a passphrase, and none was given")
     try:
@@ -318,6 +307,25 @@ def read_pem_key(pem_key_text: str, passphrase: str | None,
     return private, role
 
 
+def pem_key_role(pem_key_text: str, path: str | os.PathLike | None = None) -> str:
+    """The role written above an older infopack key's PEM block, read without the passphrase."""
+    role = _pem_parts(pem_key_text, path)[0].get("role")
+    if role not in ROLES:
+        raise InfopackError(path, "no role recorded in the key file; it was not made by "
+                            "`infopack keygen` (or its first lines were edited)")
+    return role
+
+
+def is_pem_key(text: str) -> bool:
+    """Whether `text` looks like an older infopack key (a PEM private key block)."""
+    return _PEM_BEGIN in text
+
+
+def pem_needs_passphrase(pem_key_text: str, path: str | os.PathLike | None = None) -> bool:
+    """Whether an older infopack key's PEM block is encrypted (read without the passphrase)."""
+    return _pem_parts(pem_key_text, path)[1].startswith(_PEM_ENCRYPTED)
+
+
 def convert_pem_key(pem_key_text: str, old_passphrase: str | None,
                     new_passphrase: str | None, path: str | os.PathLike | None = None, *,
                     opslimit: int = OPSLIMIT_SENSITIVE,
@@ -331,6 +339,19 @@ def convert_pem_key(pem_key_text: str, old_passphrase: str | None,
     key_id = derived_key_id(_public_raw(private))
     return write_secret_key(private, key_id, new_passphrase, role_comment(role, key_id),
                             opslimit=opslimit, memlimit=memlimit)
+
+
+def _pem_parts(pem_key_text: str, path) -> tuple[dict[str, str], str]:
+    """The `name: value` lines before the PEM block, and the block itself."""
+    start = pem_key_text.find(_PEM_BEGIN)
+    if start < 0:
+        raise InfopackError(path, "not an infopack PEM key file (no PEM private key block)")
+    header = {}
+    for line in pem_key_text[:start].splitlines():
+        name, sep, value = line.partition(":")
+        if sep:
+            header[name.strip().lower()] = value.strip()
+    return header, pem_key_text[start:]
 
 
 def _parse(text: str, path) -> _Fields:

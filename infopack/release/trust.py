@@ -34,13 +34,14 @@ from pathlib import Path
 from infopack.checks import ERROR, WARNING, Finding
 from infopack.errors import InfopackError, UsageError
 from infopack.release.card_manifest import CardManifest
-from infopack.release.comments import APPROVAL_KIND, parse_comment
+from infopack.release.comments import APPROVAL_KIND, Comment, parse_comment
 from infopack.release.minisign import PublicKey, SignatureError, parse_public_key, parse_signature
 from infopack.release.minisign import verify as minisign_verify
 from infopack.release.outdir import ManifestFiles
 
 CURATOR = "curator"
 REVIEWER = "reviewer"
+PUBKEY_SOURCE = "--pubkey"
 _KEY_ID = re.compile(r"^[0-9A-F]{1,16}$")
 
 
@@ -75,7 +76,7 @@ class TrustPolicy:
     @classmethod
     def curator_only(cls, public_key: PublicKey) -> "TrustPolicy":
         """What `--pubkey` means: one curator key, one build signature, no approvals."""
-        return cls(roles={CURATOR: RolePolicy(CURATOR, 1, (public_key,))}, source="--pubkey")
+        return cls(roles={CURATOR: RolePolicy(CURATOR, 1, (public_key,))}, source=PUBKEY_SOURCE)
 
 
 def key_id_from_hex(text: str) -> bytes:
@@ -149,7 +150,7 @@ def _revoked_id(entry: str, path: Path) -> bytes:
 def _policy_key(entry: str, path: Path, where: str) -> PublicKey:
     """A base64 key line (as `minisign -P` takes), or a .pub file relative to the policy."""
     text = entry.strip()
-    if text.startswith("RW") and "/" not in text[:4] and len(text) == 56:
+    if text.startswith("RW") and len(text) == 56:          # base64 may hold "/": a path is tried next
         try:
             return parse_public_key(text, path)
         except InfopackError:
@@ -203,7 +204,7 @@ def check_signatures(manifest_path: Path, data: bytes, policy: TrustPolicy,
     else:
         result.findings.append(Finding("signature", ERROR, build_path.name,
                                        "the curator's build signature file is missing"))
-    if len(policy.roles) > 1 or policy.source != "--pubkey":
+    if len(policy.roles) > 1 or policy.source != PUBKEY_SOURCE:
         for path in files.approvals():
             _check_one(path, data, policy, manifest, result, slot=None, named=files.key_id_in_name(path))
     build_failed = any(f.level == ERROR for f in result.findings)
@@ -223,7 +224,9 @@ def _check_one(path: Path, data: bytes, policy: TrustPolicy, manifest: CardManif
     except OSError as exc:
         result.findings.append(Finding("signature", ERROR, name, f"cannot read: {exc.strerror}"))
         return
-    signer = SignerResult(file=name, key_id=sig.key_id_hex, role=policy.role_of(sig.key_id), valid=False)
+    comment = parse_comment(sig.trusted_comment)
+    signer = SignerResult(file=name, key_id=sig.key_id_hex, role=_signer_role(policy, sig.key_id, comment),
+                          valid=False)
     result.signers.append(signer)
     if named is not None and named.upper() != sig.key_id_hex:
         result.findings.append(Finding("signature", ERROR, name, f"the file is named for key {named} but holds "
@@ -235,12 +238,12 @@ def _check_one(path: Path, data: bytes, policy: TrustPolicy, manifest: CardManif
         return
     key = policy.key(sig.key_id)
     if key is None:
-        if policy.source == "--pubkey":
+        if policy.source == PUBKEY_SOURCE:
             expected = next(iter(policy.roles[CURATOR].keys)).key_id_hex
             message = f"signed by another key (key id {sig.key_id_hex}, expected {expected})"
         else:
             message = f"signed by key {sig.key_id_hex}, which the policy does not list for any role"
-        result.findings.append(Finding("signature-unknown-key" if policy.source != "--pubkey" else "signature",
+        result.findings.append(Finding("signature-unknown-key" if policy.source != PUBKEY_SOURCE else "signature",
                                        ERROR, name, message))
         return
     try:
@@ -253,12 +256,16 @@ def _check_one(path: Path, data: bytes, policy: TrustPolicy, manifest: CardManif
                                        f"the build signature is by key {sig.key_id_hex}, a {signer.role} key; "
                                        "it must be a curator's"))
         return
+    if slot == CURATOR and comment is not None and comment.role != CURATOR:
+        result.findings.append(Finding("signature-wrong-role", ERROR, name,
+                                       f"the build signature by key {sig.key_id_hex} says it was made as "
+                                       f"{comment.role}; a build must be signed with a curator's key"))
+        return
     if slot is None and signer.role == CURATOR:
         result.findings.append(Finding("signature-wrong-role", ERROR, name,
                                        f"an approval by key {sig.key_id_hex}, a curator key; the curator "
                                        "cannot approve their own build"))
         return
-    comment = parse_comment(sig.trusted_comment)
     if comment is not None and manifest is not None:
         problem = manifest.comment_mismatch(comment)
         if problem:
@@ -267,6 +274,16 @@ def _check_one(path: Path, data: bytes, policy: TrustPolicy, manifest: CardManif
     signer.valid = True
     if comment is not None and comment.kind == APPROVAL_KIND:
         signer.items, signer.note = comment.items, comment.note
+
+
+def _signer_role(policy: TrustPolicy, key_id: bytes, comment: Comment | None) -> str | None:
+    """What a signature is labelled: the role the policy gives its key. `--pubkey` names a key,
+    not a role: there a signature is labelled by the role its own signed comment names (the
+    signing key's role, when infopack signed), and only one whose comment names none
+    (`minisign -S`) by what --pubkey stands for, the curator."""
+    if policy.source == PUBKEY_SOURCE and comment is not None:
+        return comment.role
+    return policy.role_of(key_id)
 
 
 def _thresholds(policy: TrustPolicy, signers: list[SignerResult], manifest: CardManifest | None,
