@@ -5,8 +5,9 @@ folder passed with `--profiles DIR` (a file there with a built-in id replaces it
 
 A profile has these tables: `[video]`, `[audio]` (the soundtrack of videos) and
 `[subtitles]` for players that show video; `[audio_only]` (music, audiobooks) and
-`[image]` always; `[names]` optionally. A profile for audio players (MP3 players) leaves
-out the three video tables, and then plays no video items (`Profile.supports`).
+`[image]` always; `[names]` and `[documents]` optionally. A profile for audio players (MP3
+players) leaves out the three video tables, and then plays no video items
+(`Profile.supports`); one without `[documents]` carries no documents.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from dataclasses import MISSING, fields
 from importlib import resources
 from pathlib import Path
 
+from infopack.documents import DOCUMENT_KINDS, TXT_ENCODINGS
 from infopack.errors import UsageError
 from infopack.kinds.codecs import AUDIO_CODECS, VIDEO_CODECS
-from infopack.kinds.specs import DEFAULT_MAX_FILE_BYTES, AudioSpec, ImageSpec, Profile, SubtitleSpec, VideoSpec
+from infopack.kinds.specs import (DEFAULT_MAX_FILE_BYTES, AudioSpec, DocumentSpec, ImageSpec, Profile, SubtitleSpec,
+                                  VideoSpec)
 
 _extra_dirs: list[Path] = []
 
@@ -84,14 +87,14 @@ def load_profile(profile_id: str) -> Profile:
 # --- parsing and checking -------------------------------------------------------------
 
 _TOP_KEYS = {"id", "description", "container", "extension", "max_file_bytes", "split_parts",
-             "video", "audio", "subtitles", "audio_only", "image", "names"}
+             "video", "audio", "subtitles", "audio_only", "image", "names", "documents"}
 _VIDEO_TABLES = ("video", "audio", "subtitles")
 
 
 def _check_type(value, annotation, where: str) -> None:
     """A light check of TOML values against the dataclass annotations (str, int, float, bool, dict)."""
     hint = eval(annotation, {"dict": dict}) if isinstance(annotation, str) else annotation  # noqa: S307
-    allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    allowed = typing.get_args(hint) if isinstance(hint, types.UnionType) else (typing.get_origin(hint) or hint,)
     if value is None and type(None) in allowed:
         return
     ok = False
@@ -102,6 +105,8 @@ def _check_type(value, annotation, where: str) -> None:
             ok = True
         elif kind in (str, bool, dict) and isinstance(value, kind):
             ok = True
+        elif kind is tuple and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            ok = True                  # a TOML list of strings, kept as a tuple
     if not ok:
         names = " or ".join(k.__name__ for k in allowed if k is not type(None))
         raise ValueError(f"{where} must be {names}, not {value!r}")
@@ -124,7 +129,7 @@ def _section(cls, data: dict, name: str):
         raise ValueError(f"[{name}] is missing key {missing[0]!r}")
     for key, value in table.items():
         _check_type(value, known[key].type, f"[{name}] {key}")
-    return cls(**table)
+    return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in table.items()})
 
 
 def _build(data: dict, origin: str) -> Profile:
@@ -158,10 +163,11 @@ def _build(data: dict, origin: str) -> Profile:
     _check_type(max_file_bytes, int, "max_file_bytes")
     split_parts = data.get("split_parts", False)
     _check_type(split_parts, bool, "split_parts")
+    documents = _section(DocumentSpec, data, "documents") if "documents" in data else None
     profile = Profile(id=data["id"], description=data["description"].strip(), container=container,
                       extension=extension, video=video, audio=audio, subtitles=subtitles,
                       audio_only=audio_only, image=image, ascii_names=bool(names.get("ascii_only", False)),
-                      max_file_bytes=max_file_bytes, split_parts=split_parts, source=origin)
+                      max_file_bytes=max_file_bytes, split_parts=split_parts, source=origin, documents=documents)
     _check_values(profile)
     return profile
 
@@ -204,3 +210,16 @@ def _check_values(p: Profile) -> None:
             raise ValueError(f"[{name}] channels must be 1 or 2")
     if p.image.format not in IMAGE_FORMATS:
         raise ValueError(f"[image] format {p.image.format!r} is not one of {', '.join(sorted(IMAGE_FORMATS))}")
+    if p.documents is not None:
+        _check_documents(p.documents)
+
+
+def _check_documents(spec: DocumentSpec) -> None:
+    unknown = [f for f in spec.formats if f not in DOCUMENT_KINDS]
+    if not spec.formats or unknown or len(set(spec.formats)) != len(spec.formats):
+        raise ValueError(f"[documents] formats must list some of {', '.join(DOCUMENT_KINDS)}, each once"
+                         + (f" ({unknown[0]!r} is not one)" if unknown else ""))
+    if spec.encoding not in TXT_ENCODINGS:
+        raise ValueError(f"[documents] encoding {spec.encoding!r} is not one of {', '.join(TXT_ENCODINGS)}")
+    if spec.unencodable not in ("error", "replace"):
+        raise ValueError("[documents] unencodable must be \"error\" or \"replace\"")

@@ -32,6 +32,8 @@ INSTALL_HINT = {
     "mkfs.fat": "`sudo apt-get install dosfstools`",
     "mcopy": "`sudo apt-get install mtools`",
     "tesseract": "`sudo apt-get install tesseract-ocr tesseract-ocr-kor`",
+    "pdftotext": "`sudo apt-get install poppler-utils`",
+    "pdftoppm": "`sudo apt-get install poppler-utils`",
 }
 
 _ffmpeg_override: str | None = None

@@ -144,7 +144,8 @@ def write_report(path: Path, bundle: Bundle, profile: Profile, results: list[Ite
                   for c in cards],
         "items": [{"id": r.item.id, "title": r.item.title, "kind": r.info.kind,
                    "duration": round(r.info.duration, 3), "files": r.paths,
-                   "subtitles": r.subtitles} for r in results],
+                   "subtitles": r.subtitles} | ({"report": r.report} if r.report is not None else {})
+                  for r in results],
         "left_out": left_out,
     }
     if reasons:

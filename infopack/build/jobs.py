@@ -35,6 +35,7 @@ class ItemResult:
     produced: list[Produced]
     subtitles: dict | None = None
     paths: dict[str, str] = field(default_factory=dict)     # role -> card path
+    report: dict | None = None              # the kind's own report (Kind.item_report)
 
 
 @dataclass
@@ -114,8 +115,8 @@ def encode_item(ctx: JobContext, item: Item, info: MediaInfo, video_bitrate: int
         if found.files and ctx.cache.fetch(key, found.files, ctx.work, prefix):
             ctx.count("cached")
             ctx.progress({"event": "cached", "item": item.id, "duration": info.duration})
-            return ItemResult(item, info, [Produced(f.role, ctx.work / (prefix + f.name), f.extension)
-                                           for f in found.files], report)
+            produced = [Produced(f.role, ctx.work / (prefix + f.name), f.extension) for f in found.files]
+            return ItemResult(item, info, produced, subtitles=report, report=kind.item_report(job, produced))
     item_dir.mkdir(exist_ok=True)
     started = time.monotonic()
     ctx.progress({"event": "encode", "item": item.id, "kind": info.kind, "duration": info.duration})
@@ -129,4 +130,4 @@ def encode_item(ctx: JobContext, item: Item, info: MediaInfo, video_bitrate: int
     ctx.progress({"event": "encoded", "item": item.id, "duration": info.duration,
                   "bytes": sum(p.path.stat().st_size for p in produced),
                   "seconds": round(time.monotonic() - started, 3)})
-    return ItemResult(item, info, produced, report)
+    return ItemResult(item, info, produced, subtitles=report, report=kind.item_report(job, produced))

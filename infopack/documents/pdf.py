@@ -142,7 +142,7 @@ def _clean_catalog(pdf: pikepdf.Pdf, log: RemovalLog) -> None:
         log.add("digital signature removed (its certificate names the signer; it is void after cleaning)")
     names = root.get("/Names")
     if isinstance(names, Dictionary):
-        for key in list(names.keys()):
+        for key in sorted(names.keys()):
             if key != "/Dests":
                 what = {"/JavaScript": "document JavaScript", "/EmbeddedFiles": "embedded files"}.get(key, key)
                 detail = f": {', '.join(sorted(pdf.attachments))}" if key == "/EmbeddedFiles" else ""
@@ -150,7 +150,7 @@ def _clean_catalog(pdf: pikepdf.Pdf, log: RemovalLog) -> None:
                 del names[key]
         if not len(names.keys()):
             del root["/Names"]
-    for key in list(root.keys()):
+    for key in sorted(root.keys()):
         if key not in CATALOG_KEYS:
             log.add(f"{CATALOG_WHAT.get(key, 'catalog entry ' + key)} removed")
             del root[key]
@@ -181,7 +181,7 @@ def _clean_page_tree(pdf: pikepdf.Pdf, log: RemovalLog) -> None:
         seen.add(node.objgen)
         is_leaf = node.get("/Type") != Name.Pages and "/Kids" not in node
         allowed = PAGE_KEYS if is_leaf else PAGE_TREE_KEYS
-        for key in list(node.keys()):
+        for key in sorted(node.keys()):
             if key not in allowed:
                 log.add(f"page {EVERYWHERE.get(key, 'entry ' + key)} removed")
                 del node[key]
@@ -210,7 +210,7 @@ def _clean_annotations(page: Dictionary, log: RemovalLog) -> None:
         subtype = str(annot.get("/Subtype", "/Unknown"))
         action = annot.get("/A")
         if subtype == "/Link" and (internal_action(action) or (action is None and "/Dest" in annot)):
-            for key in list(annot.keys()):
+            for key in sorted(annot.keys()):
                 if key not in LINK_KEYS:
                     del annot[key]
             kept.append(annot)
@@ -239,7 +239,7 @@ def _clean_outlines(pdf: pikepdf.Pdf, log: RemovalLog) -> None:
         if "/A" in item and not internal_action(item.A):
             log.add("bookmark action removed")
             del item["/A"]
-        for key in list(item.keys()):
+        for key in sorted(item.keys()):
             if key not in OUTLINE_KEYS:
                 del item[key]
         stack += [item.get("/Next"), item.get("/First")]
@@ -258,7 +258,7 @@ def _scrub(obj, log: RemovalLog) -> None:
         return
     if not isinstance(obj, (Dictionary, Stream)):
         return
-    for key in list(obj.keys()):
+    for key in sorted(obj.keys()):
         if key in EVERYWHERE:
             log.add(f"{EVERYWHERE[key]} removed")
             del obj[key]
@@ -267,7 +267,7 @@ def _scrub(obj, log: RemovalLog) -> None:
             del obj[key]
         elif key == "/Next" and "/S" in obj:
             del obj[key]                        # chained actions: only the first, internal one stays
-    for key in list(obj.keys()):
+    for key in sorted(obj.keys()):
         child = obj[key]
         if isinstance(child, (Dictionary, Array)) and not child.is_indirect:
             _scrub(child, log)

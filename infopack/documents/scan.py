@@ -99,7 +99,7 @@ def _pdf_findings(path, where: str) -> list[Finding]:
     with open_pdf(path) as pdf:
         info = pdf.trailer.get("/Info")
         if isinstance(info, Dictionary):
-            for key, value in info.items():
+            for key, value in sorted(info.items(), key=lambda entry: entry[0]):
                 found.add("doc-info", f"Info {key.lstrip('/')}: {shorten(str(value))!r}")
         names = pdf.Root.get("/Names")
         if isinstance(names, Dictionary):

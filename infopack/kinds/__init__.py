@@ -12,6 +12,7 @@ from pathlib import Path
 from infopack.errors import UsageError
 from infopack.kinds.audio import AudioKind
 from infopack.kinds.base import Kind
+from infopack.kinds.document import DocumentKind
 from infopack.kinds.image import ImageKind
 from infopack.kinds.probe import MediaInfo
 from infopack.kinds.registry import Registry
@@ -23,6 +24,7 @@ REGISTRY.register(VideoKind())
 REGISTRY.register(AudioKind())
 REGISTRY.register(ImageKind())
 REGISTRY.register(SubtitleKind())
+REGISTRY.register(DocumentKind())
 
 __all__ = ["REGISTRY", "Kind", "MediaInfo", "probe_source"]
 

@@ -15,21 +15,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Mapping, Protocol
 
 from infopack.errors import InfopackError
 from infopack.kinds.probe import MediaInfo
 from infopack.kinds.specs import Profile
 
 # What the scanner reads a card file as (infopack.scan): its container and tags, its EXIF,
-# its subtitle text, or only its bytes.
-SCANNED_AS = ("media", "image", "subtitle", "other")
+# its subtitle text, its document structure (PDF, EPUB, TXT), or only its bytes.
+SCANNED_AS = ("media", "image", "subtitle", "other", "document")
 
 
 class Source(Protocol):
     """What a kind reads of a manifest item (infopack.manifest.Item is one)."""
     id: str
+    title: str
     subtitles: tuple[Path, ...]
+    options: Mapping[str, object]     # the item's keys that kinds declare (`Kind.item_options`)
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,11 @@ class Kind:
     card_folder_ascii = ""        # the same for profiles whose players show no Hangul ([folders_ascii])
     subtitled = False             # items take the manifest's subtitles (burned, muxed or beside them)
     player: str | None = None     # "video" or "audio": the HTML element a browser plays the main file with
-    thumbnails: tuple[str, ...] = ()          # what `thumbnail` makes: "poster", "sheet"
+    thumbnails: tuple[str, ...] = ()          # what `thumbnail` makes: "poster", "sheet", "pages"
     transcript_roles: tuple[str, ...] = ()    # card files read as the review's transcript
+    # Manifest item keys this kind reads ({"keep_author": bool}), found in `Source.options`;
+    # the manifest accepts them because a registered kind declares them.
+    item_options: dict[str, type] = {}
 
     # -- what files are ---------------------------------------------------------------
 
@@ -137,11 +142,25 @@ class Kind:
     def validate(self, job: EncodeJob, produced: Produced) -> None:
         """Raise CheckFailed naming the item if the output breaks the profile."""
 
+    def item_report(self, job: EncodeJob, produced: list[Produced]) -> dict | None:
+        """What report.json says of the item besides its subtitles (what was removed, the
+        lint), from the job and its finished files: asked after an encode and after a
+        reuse from the cache alike. None: nothing to say."""
+        return None
+
     # -- review -------------------------------------------------------------------------
+
+    def thumbnails_for(self, path: Path) -> tuple[str, ...]:
+        """The thumbnails `thumbnail` makes of this card file (a kind whose files differ says so)."""
+        return self.thumbnails
 
     def thumbnail(self, path: Path, duration: float, what: str) -> bytes | None:
         """A PNG of a card file for the review (`what` in `thumbnails`), or None."""
         return None
+
+    def reading_text(self, path: Path) -> list[str]:
+        """The text a reviewer reads of a card file, in paragraphs ([]: none to read)."""
+        return []
 
 
 def with_placeholders(args: list[str], placeholders: dict[str, str]) -> list[str]:

@@ -35,6 +35,9 @@ class Registry:
             owner = self.kind_for_extension(ext)
             if owner is not None:
                 raise ValueError(f"kind {kind.name}: extension {ext!r} belongs to kind {owner.name}")
+        for key, kind_type in kind.item_options.items():
+            if self.item_options().get(key, kind_type) is not kind_type:
+                raise ValueError(f"kind {kind.name}: item key {key!r} is another kind's, of another type")
         self._kinds[kind.name] = kind
         return kind
 
@@ -44,6 +47,10 @@ class Registry:
     def item_kinds(self) -> tuple[str, ...]:
         """Names of the kinds a manifest item can be."""
         return tuple(kind.name for kind in self._kinds.values() if kind.item)
+
+    def item_options(self) -> dict[str, type]:
+        """Manifest item keys the kinds declare (`Kind.item_options`), and their types."""
+        return {key: kind_type for kind in self._kinds.values() for key, kind_type in kind.item_options.items()}
 
     def get(self, name: str) -> Kind | None:
         return self._kinds.get(name)

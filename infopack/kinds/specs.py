@@ -83,6 +83,14 @@ class ImageSpec:
 
 
 @dataclass(frozen=True)
+class DocumentSpec:
+    """What the players' readers open: documents in other formats are turned into TXT."""
+    formats: tuple[str, ...]       # of "pdf", "epub", "txt" (infopack.documents.DOCUMENT_KINDS)
+    encoding: str = "utf-8-sig"    # of TXT files: "cp949", "utf-8-sig" or "utf-8"
+    unencodable: str = "error"     # characters the encoding cannot hold: "error", or "replace" by '?' (reported)
+
+
+@dataclass(frozen=True)
 class Profile:
     id: str
     description: str
@@ -97,12 +105,15 @@ class Profile:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     split_parts: bool = False      # a video over max_file_bytes is cut into parts at keyframes
     source: str = ""
+    documents: DocumentSpec | None = None   # None: the players open no documents
 
     def recipe(self) -> dict:
         """Everything that shapes the output bytes (for cache keys and reports)."""
         data = asdict(self)
         data.pop("source")
         data.pop("description")
+        if self.documents is None:
+            data.pop("documents")          # profiles without documents keep the keys they had
         return data
 
     def supports(self, kind) -> bool:

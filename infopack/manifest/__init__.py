@@ -36,6 +36,7 @@ class Item:
     kind: str | None = None      # a name in infopack.kinds.REGISTRY; None: decided by probing the source
     order: int = 0               # position in the manifest
     title_allow: tuple[str, ...] = ()   # name patterns the curator allows in title and group
+    options: dict = field(default_factory=dict, compare=False)   # keys kinds declare (Kind.item_options)
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,8 @@ def _load_item(where: _Where, n: int, raw, base: Path, root: Path, seen: set[str
     label = f"items[{n}]"
     if not isinstance(raw, dict):
         raise where.fail(label, "must be a table ([[items]])")
-    _reject_unknown(where, label, raw, ITEM_KEYS)
+    options = REGISTRY.item_options()
+    _reject_unknown(where, label, raw, ITEM_KEYS | set(options))
     item_id = _require_id(where, f"{label}.id", raw.get("id"))
     label = f"items[{n}] ({item_id})"
     if item_id in seen:
@@ -157,7 +159,18 @@ def _load_item(where: _Where, n: int, raw, base: Path, root: Path, seen: set[str
         raise where.fail(f"{label}.kind", f"must be one of {', '.join(REGISTRY.item_kinds())}")
     title_allow = _title_allow(where, f"{label}.title_allow", raw.get("title_allow", []))
     return Item(id=item_id, title=title, source=source, subtitles=subtitles, group=group,
-                episode=episode, priority=priority, kind=kind, order=n, title_allow=title_allow)
+                episode=episode, priority=priority, kind=kind, order=n, title_allow=title_allow,
+                options=_kind_options(where, label, raw, options))
+
+
+def _kind_options(where: _Where, label: str, raw: dict, declared: dict[str, type]) -> dict:
+    """The item's keys that kinds declare, each of the type its kind says."""
+    names = {bool: "true or false", int: "a whole number", str: "a text value"}
+    for key in sorted(set(raw) & set(declared)):
+        kind_type = declared[key]
+        if not isinstance(raw[key], kind_type) or (kind_type is int and isinstance(raw[key], bool)):
+            raise where.fail(f"{label}.{key}", f"must be {names.get(kind_type, kind_type.__name__)}")
+    return {key: raw[key] for key in sorted(set(raw) & set(declared))}
 
 
 def _title_allow(where: _Where, key: str, value) -> tuple[str, ...]:

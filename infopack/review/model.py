@@ -52,17 +52,33 @@ class TranscriptCue:
 
     @property
     def segments(self) -> list[tuple[str, dict | None]]:
-        """The text cut into plain pieces and flagged words, for highlighting."""
-        pieces, pos = [], 0
-        for term in sorted(self.terms, key=lambda t: t["start"]):
-            if term["start"] < pos:
-                continue
-            pieces.append((self.text[pos:term["start"]], None))
-            end = term["start"] + len(term["word"])
-            pieces.append((self.text[term["start"]:end], term))
-            pos = end
-        pieces.append((self.text[pos:], None))
-        return [(text, term) for text, term in pieces if text]
+        return marked_segments(self.text, self.terms)
+
+
+@dataclass
+class Paragraph:
+    """A paragraph of a document's text, with the glossary's words located."""
+    number: int
+    text: str
+    terms: list[dict] = field(default_factory=list)     # as TranscriptCue's
+
+    @property
+    def segments(self) -> list[tuple[str, dict | None]]:
+        return marked_segments(self.text, self.terms)
+
+
+def marked_segments(text: str, terms: list[dict]) -> list[tuple[str, dict | None]]:
+    """The text cut into plain pieces and flagged words, for highlighting."""
+    pieces, pos = [], 0
+    for term in sorted(terms, key=lambda t: t["start"]):
+        if term["start"] < pos:
+            continue
+        pieces.append((text[pos:term["start"]], None))
+        end = term["start"] + len(term["word"])
+        pieces.append((text[term["start"]:end], term))
+        pos = end
+    pieces.append((text[pos:], None))
+    return [(piece, term) for piece, term in pieces if piece]
 
 
 @dataclass
@@ -80,6 +96,8 @@ class ItemView:
     transcript: list[TranscriptCue] = field(default_factory=list)
     transcript_source: str = ""            # "sidecar", "soft", "" (none / burned in)
     removed: list[dict] = field(default_factory=list)    # {"line": build's note, "text": what was removed}
+    report: dict | None = None             # the kind's own report (documents: removals, lint)
+    reading: list[Paragraph] = field(default_factory=list)   # the text a reviewer reads (documents)
 
     @property
     def size(self) -> int:
@@ -153,13 +171,14 @@ def load_bundle(out: Path, *, transcripts: bool = True) -> BundleView:
                 id=entry.id, title=entry.title or entry.id, kind=entry.kind,
                 card_id=card["id"], duration=float(data.get("duration") or 0.0), profile=manifest.profile,
                 files=files, roles={r: p for r, p in (data.get("files") or {}).items() if p in entries},
-                subtitles=data.get("subtitles")))
+                subtitles=data.get("subtitles"), report=data.get("report")))
     view = BundleView(out, bundle, report.get("profile", ""), cards, items, list(report.get("left_out", [])))
     for item in view.items:
         item.subtitle_mode = _subtitle_mode(item.profile)
         item.removed = removed_texts(item.subtitles)
         if transcripts:
             load_transcript(item)
+            load_reading(item)
     return view
 
 
@@ -204,6 +223,21 @@ def load_transcript(item: ItemView) -> None:
             doc, item.transcript_source = parse_text(text, "soft.srt", encoding="utf-8"), "soft"
     if doc is not None:
         item.transcript = transcript_cues(doc)
+
+
+def load_reading(item: ItemView) -> None:
+    """The main card file's text, when its kind has text to read (documents), with the same
+    vocabulary lint the build ran."""
+    main = item.main
+    if main is None:
+        return
+    entries = load_glossary()
+    for number, text in enumerate(item.kind_handler.reading_text(main.absolute), start=1):
+        present = set(text)
+        candidates = [e for e in entries if e.sk[0] in present]    # a book is long: fewer tries
+        terms = [{"word": m.word, "sk": m.entry.sk, "nk": m.entry.nk, "note": m.entry.note, "start": m.start}
+                 for m in find_terms(text, candidates)]
+        item.reading.append(Paragraph(number, text, terms))
 
 
 def soft_track_srt(path: Path) -> str:

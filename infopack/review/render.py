@@ -19,6 +19,7 @@ from urllib.parse import quote
 from infopack.errors import UsageError
 from infopack.review import decisions as dec
 from infopack.review.model import BundleView, ItemView, scan_item
+from infopack.review.reading import reading_context
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web" / "review"
 LANGUAGES = ("ko", "en")
@@ -109,6 +110,7 @@ def item_context(item: ItemView, m: dict, *, thumb: ThumbSource, media_src: str 
                        for c in item.transcript],
         "removed": item.removed, "fixes": subs.get("fixes", []), "warnings": subs.get("warnings", []),
         "scan": scan_item(item, scans),
+        "reading": reading_context(item, m, thumb=thumb, only_flagged=not sheets),
     }
 
 

@@ -55,7 +55,7 @@ MEDIA_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".m4a": "audio/mp4", ".
                ".avi": "video/x-msvideo", ".mkv": "video/x-matroska", ".webm": "video/webm",
                ".srt": "text/plain; charset=utf-8", ".smi": "text/plain", ".jpg": "image/jpeg", ".png": "image/png"}
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-_THUMB = re.compile(r"^/thumbs/(?P<item>[^/]+)/(?P<what>poster|sheet)\.png$")
+_THUMB = re.compile(r"^/thumbs/(?P<item>[^/]+)/(?P<what>poster|sheet|pages)\.png$")
 _VTT = re.compile(r"^/subs/(?P<item>[^/]+)\.vtt$")
 _CONTENT_LENGTH = re.compile(r"[0-9]{1,12}")
 _JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[][{}]', re.S)    # a string (maybe unclosed) or a bracket

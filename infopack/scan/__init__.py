@@ -1,15 +1,16 @@
-"""`infopack scan`: report identifying metadata left in media, image and subtitle files.
+"""`infopack scan`: report identifying metadata left in media, image, subtitle and document files.
 
 A seized card must say nothing about who made it: no tool name or version, person,
 place, machine or date. The build scans its own output with this package and QA scans
 anything with it, so it reads files the way an investigator would:
 
     walk             which files, and the files operating systems leave behind (os-residue)
-    file_kinds       media, image, subtitle or other: which handler reads a file
+    file_kinds       media, image, subtitle, document or other: which handler reads a file
     container        container tags, extra streams and chapters, as ffprobe sees them (meta-*)
     bare_containers  what the build writes (bare MP4/M4A/MP3), proven bare without ffprobe
     images           EXIF, GPS, XMP, ICC, comments, thumbnails (Pillow)
     subtitle_text    subtitle files and text tracks (infopack.subtitles: sub-*)
+    documents        PDF, EPUB and TXT books (infopack.documents: doc-*)
     raw_bytes        the bytes themselves: encoder strings that survive `-map_metadata -1`,
                      searched for the patterns of scan_strings, joined by joined_search
     redstar          the trailer Red Star OS appends (redstar-trailer)
@@ -28,10 +29,11 @@ import os
 import stat
 
 from infopack.checks import Finding
+from infopack.documents import document_findings
 from infopack.errors import InfopackError
 from infopack.scan.bare_containers import bare_container
 from infopack.scan.container import container_findings
-from infopack.scan.file_kinds import IMAGE, MEDIA, SUBTITLE, file_kind
+from infopack.scan.file_kinds import DOCUMENT, IMAGE, MEDIA, SUBTITLE, file_kind
 from infopack.scan.images import image_findings
 from infopack.scan.messages import unreadable
 from infopack.scan.raw_bytes import raw_pass, raw_searcher
@@ -48,7 +50,8 @@ def media_findings(path: str, where: str) -> list[Finding]:
     return [] if bare_container(path) else container_findings(path, where)
 
 
-KIND_HANDLERS = {MEDIA: media_findings, IMAGE: image_findings, SUBTITLE: subtitle_findings}
+KIND_HANDLERS = {MEDIA: media_findings, IMAGE: image_findings, SUBTITLE: subtitle_findings,
+                 DOCUMENT: document_findings}
 
 
 def scan_file(path: str, *, display_path: str | None = None, digest=None,
