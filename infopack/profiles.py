@@ -108,7 +108,7 @@ def _check_type(value, annotation, where: str) -> None:
         elif kind is tuple and isinstance(value, list) and all(isinstance(v, str) for v in value):
             ok = True                  # a TOML list of strings, kept as a tuple
     if not ok:
-        names = " or ".join(k.__name__ for k in allowed if k is not type(None))
+        names = " or ".join("a list of strings" if k is tuple else k.__name__ for k in allowed if k is not type(None))
         raise ValueError(f"{where} must be {names}, not {value!r}")
 
 

@@ -36,29 +36,29 @@ card = "8GB"
 [[items]]
 id = "notice"
 title = "안내문"
-source = "docs/notice.txt"
+source = "docs/notice.note"
 
 [[items]]
 id = "notes"
 title = "배 시간표"
-source = "docs/notes.txt"
+source = "docs/notes.note"
 kind = "text"
 """
 
 
 class TextKind(Kind):
-    """Plain text documents, copied to the card unchanged (the scanner reads their bytes only)."""
+    """Plain notes, copied to the card unchanged (the scanner reads their bytes only)."""
     name = "text"
-    extensions = frozenset({".txt"})
+    extensions = frozenset({".note"})
     card_folder, card_folder_ascii = "글", "TEXT"
 
     def probe(self, path: Path) -> MediaInfo:
         return MediaInfo(path, self.name, 0.0, None, False)
 
     def transcode(self, job: EncodeJob) -> list[Produced]:
-        out = job.work_dir / f"{job.item.id}.txt"
+        out = job.work_dir / f"{job.item.id}.note"
         shutil.copyfile(job.info.path, out)
-        return [Produced("main", out, ".txt")]
+        return [Produced("main", out, ".note")]
 
     def validate(self, job: EncodeJob, produced: Produced) -> None:
         if produced.path.read_bytes() != job.info.path.read_bytes():
@@ -75,8 +75,8 @@ def text_kind():
 @pytest.fixture
 def text_bundle(tmp_path) -> Path:
     (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "notice.txt").write_text(NOTICE, encoding="utf-8")
-    (tmp_path / "docs" / "notes.txt").write_text("배 시간표\n", encoding="utf-8")
+    (tmp_path / "docs" / "notice.note").write_text(NOTICE, encoding="utf-8")
+    (tmp_path / "docs" / "notes.note").write_text("배 시간표\n", encoding="utf-8")
     manifest = tmp_path / "bundle.toml"
     manifest.write_text(TEXT_MANIFEST, encoding="utf-8")
     return manifest
@@ -87,15 +87,15 @@ def test_a_registered_kind_goes_from_manifest_to_a_verified_reviewed_card(text_k
     bundle = load_manifest(text_bundle)                      # kind = "text" is a known kind now
     plan = make_plan(bundle)
     assert plan.items["notice"].info.kind == "text"
-    assert plan.items["notice"].sizes == {"글/안내문.txt": len(NOTICE.encode("utf-8"))}
+    assert plan.items["notice"].sizes == {"글/안내문.note": len(NOTICE.encode("utf-8"))}
     assert plan.result.cards[0].items == ["notice", "notes"]
 
     out = tmp_path / "out"
     result = build(bundle, out, curator_key, jobs=2, report_writers=[write_report_html])
     card = out / "card-01"
-    assert (card / "글" / "안내문.txt").read_text(encoding="utf-8") == NOTICE
+    assert (card / "글" / "안내문.note").read_text(encoding="utf-8") == NOTICE
     assert sorted(p.relative_to(card).as_posix() for p in card.rglob("*") if p.is_file()) == \
-        ["글/배 시간표.txt", "글/안내문.txt"]
+        ["글/배 시간표.note", "글/안내문.note"]
     assert [r.info.kind for r in result.items] == ["text", "text"]
 
     reports = verify_out(out, load_public_key(keys_dir / "curator.pub"), VerifyOptions(deep=True))
@@ -107,12 +107,12 @@ def test_a_registered_kind_goes_from_manifest_to_a_verified_reviewed_card(text_k
     page = ReviewApp(view, "ko", "anonymous").page()
     report_html = (out / "report.html").read_text(encoding="utf-8")
     for html in (page, report_html):
-        assert 'id="item-notice"' in html and "안내문" in html and "글/안내문.txt" in html
+        assert 'id="item-notice"' in html and "안내문" in html and "글/안내문.note" in html
         assert "<video" not in html and "<audio" not in html       # the kind has no player
 
 
 def test_a_kind_is_known_only_while_registered(text_bundle, tmp_path):
-    with pytest.raises(UsageError, match=r"kind: must be one of video, audio, image$"):
+    with pytest.raises(UsageError, match=r"kind: must be one of video, audio, image, document$"):
         load_manifest(text_bundle)
     assert REGISTRY.get("text") is None
     with pytest.raises(UsageError, match="no media files found"):
@@ -121,13 +121,13 @@ def test_a_kind_is_known_only_while_registered(text_bundle, tmp_path):
 
 def test_init_counts_a_registered_kind_as_media(text_kind, text_bundle):
     manifest = init_manifest(text_bundle.parent / "docs").path
-    assert [item.source.name for item in load_manifest(manifest).items] == ["notes.txt", "notice.txt"]
+    assert [item.source.name for item in load_manifest(manifest).items] == ["notes.note", "notice.note"]
 
 
 def test_each_extension_belongs_to_one_kind(text_kind):
     class Another(TextKind):
         name = "another"
-    with pytest.raises(ValueError, match="'.txt'"):
+    with pytest.raises(ValueError, match="'.note'"):
         REGISTRY.register(Another())
     with pytest.raises(ValueError, match="already registered"):
         REGISTRY.register(TextKind())
@@ -161,8 +161,11 @@ def test_the_scanner_reads_files_as_their_kind_says(samples_dir, tmp_path):
     shutil.copy(samples_dir / "media" / "photo01.jpg", renamed)
     text = tmp_path / "readme.txt"
     text.write_text("hello\n", encoding="utf-8")
+    unknown = tmp_path / "readme.xyz"
+    unknown.write_text("hello\n", encoding="utf-8")
     assert scan.file_kind(str(renamed)) == "image"
-    assert scan.file_kind(str(text)) == "other"
+    assert scan.file_kind(str(text)) == "document"          # a TXT book: read for credits and addresses
+    assert scan.file_kind(str(unknown)) == "other"
     assert scan.file_kind(str(samples_dir / "subs" / "clip03.smi")) == "subtitle"
 
     class Pictures(Kind):
