@@ -27,6 +27,7 @@ from document_samples import (EPUB_PARAGRAPHS, PDF_PARAGRAPHS, PLANTED_PATH, PLA
 from infopack.documents import EPUB, PDF, TXT, epub_problems
 from infopack.errors import UsageError
 from infopack.kinds import REGISTRY, probe_source
+from infopack.kinds.document import PAGE_GAP, PAGE_WIDTH
 from infopack.manifest import load_manifest
 from infopack.plan import make_plan
 from infopack.profiles import _extra_dirs, load_profile
@@ -279,3 +280,67 @@ def test_a_txt_only_profile_turns_the_epub_into_cp949_text_in_reading_order(note
     report = {i["id"]: i["report"] for i in json.loads((notel["out"] / "report.json").read_text("utf-8"))["items"]}
     assert {(r["source_format"], r["format"], r["encoding"]) for r in report.values()} == \
         {("pdf", "txt", "cp949"), ("epub", "txt", "cp949"), ("txt", "txt", "cp949")}
+
+
+# --- the review app ----------------------------------------------------------------------------------
+
+def test_the_review_app_shows_a_pdf_page_and_the_epub_text_with_a_flagged_word_in_chromium(phone, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+    from infopack.release.keys import keygen
+    from test_review_e2e import CHROMIUM, CHROMIUM_ARGS, URL_LINE
+    out = tmp_path / "out"
+    shutil.copytree(phone["out"], out)
+    reviewer_key, _ = keygen(str(tmp_path / "reviewer"), "reviewer", PASSPHRASE)
+    env = dict(os.environ, INFOPACK_PASSPHRASE=PASSPHRASE)
+    server = subprocess.Popen([INFOPACK, "review", "serve", str(out), "--port", "0", "--key", str(reviewer_key)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+    requests: list[str] = []
+    try:
+        match = URL_LINE.match(server.stdout.readline().strip())
+        assert match, server.stderr.read() if server.poll() is not None else "no URL printed"
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                page.on("request", lambda request: requests.append(request.url))
+                page.goto(f"{match[1]}/?token={match[3]}")
+                pages = page.locator('section[data-item="manual"] img.pages')
+                size = pages.evaluate("async img => { await img.decode(); return [img.naturalWidth, img.naturalHeight]; }")
+                assert size[0] == 2 * PAGE_WIDTH + 3 * PAGE_GAP and size[1] > PAGE_WIDTH, size   # both pages, upright
+                manual_text = page.locator('section[data-item="manual"] ol.paragraphs').text_content()
+                assert PDF_PARAGRAPHS[0] in manual_text
+
+                novel = page.locator('section[data-item="novel"]')
+                assert novel.locator("img.pages").count() == 0          # an EPUB has no pages to picture
+                flagged = novel.locator("ol.paragraphs li.flagged mark")
+                expect(flagged).to_have_text("아이스크림을")      # the word as written, with its particle
+                assert "얼음보숭이" in flagged.get_attribute("title")
+                assert EPUB_PARAGRAPHS[2] in novel.locator("ol.paragraphs").text_content()
+                assert "generator" in novel.locator("ul.removed").text_content()
+                assert "(번역" not in page.locator('section[data-item="story"] ol.paragraphs').text_content()
+
+                novel.locator('button[data-decision="approve"]').click()
+                expect(novel.locator(".status")).to_have_text("저장됨")
+                page.reload()
+                assert page.locator('[data-current="novel"]').text_content() == "승인"
+            finally:
+                browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert any(url.endswith("/thumbs/manual/pages.png") for url in requests)
+    assert not any(url.endswith("/thumbs/novel/pages.png") for url in requests)
+    assert all(url.startswith((match[1] + "/", "data:", "blob:")) for url in requests)
+    saved = json.loads(next((out / "reviews").glob("*.json")).read_text(encoding="utf-8"))
+    assert saved["decisions"] == {"novel": {"decision": "approve", "comment": ""}}
+
+
+def test_deep_verify_opens_every_pdf_and_epub(phone, tmp_path):
+    from infopack.qa.verify import deep_findings
+    assert [deep_findings(phone[fmt], fmt) for fmt in (PDF, EPUB, TXT)] == [[], [], []]
+    broken = tmp_path / "broken.epub"
+    with zipfile.ZipFile(phone[EPUB]) as source, zipfile.ZipFile(broken, "w") as target:
+        for info in source.infolist():
+            if not info.filename.endswith("chapter2.xhtml"):          # a spine item gone missing
+                target.writestr(info, source.read(info))
+    assert [(f.check, f.level) for f in deep_findings(broken, "broken.epub")] == [("deep-document", "error")]

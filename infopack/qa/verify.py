@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infopack.checks import CHECKS, ERROR, INFO, WARNING, Check, Finding, has_errors
+from infopack.documents import EPUB, PDF, epub_problems, pdf_problems, sniff_document
 from infopack.errors import CheckFailed, InfopackError, UsageError
 from infopack.fat.catalog import CardType, load_card
 from infopack.fat.cost import card_cost
@@ -28,7 +29,7 @@ from infopack.release.outdir import OutDir, card_of
 from infopack.release.seal import CHUNK
 from infopack.release.trust import TrustPolicy, check_signatures
 from infopack.scan import scan_file
-from infopack.scan.file_kinds import IMAGE, MEDIA, SUBTITLE, file_kind
+from infopack.scan.file_kinds import DOCUMENT, IMAGE, MEDIA, SUBTITLE, file_kind
 from infopack.scan.redstar import find_redstar_trailer
 from infopack.subtitles.readers import read_subtitles
 from infopack.tools import ffmpeg_info, last_error_line, parallel_map, run, safe_arg
@@ -269,7 +270,8 @@ def _fat_problems(name: str) -> list[str]:
 
 
 def deep_findings(path: Path, rel: str) -> list[Finding]:
-    """Decode every frame of media (ffmpeg errors fatal); parse every subtitle file."""
+    """Decode every frame of media (ffmpeg errors fatal); parse every subtitle file; open
+    every PDF and EPUB as a reader does."""
     kind = file_kind(str(path))
     if kind in (MEDIA, IMAGE):
         ffmpeg = ffmpeg_info().ffmpeg
@@ -286,6 +288,11 @@ def deep_findings(path: Path, rel: str) -> list[Finding]:
             read_subtitles(path)
         except InfopackError as exc:
             return [Finding("deep-subtitle", ERROR, rel, f"does not parse: {exc.problem}")]
+    elif kind == DOCUMENT:
+        opens = {PDF: pdf_problems, EPUB: epub_problems}.get(sniff_document(path))
+        problems = opens(path) if opens else []
+        if problems:
+            return [Finding("deep-document", ERROR, rel, f"does not open as a reader opens it: {problems[0]}")]
     return []
 
 
