@@ -305,7 +305,8 @@ def test_the_review_app_shows_a_pdf_page_and_the_epub_text_with_a_flagged_word_i
                 page.on("request", lambda request: requests.append(request.url))
                 page.goto(f"{match[1]}/?token={match[3]}")
                 pages = page.locator('section[data-item="manual"] img.pages')
-                size = pages.evaluate("async img => { await img.decode(); return [img.naturalWidth, img.naturalHeight]; }")
+                size = pages.evaluate("async img => { await img.decode(); "
+                                      "return [img.naturalWidth, img.naturalHeight]; }")
                 assert size[0] == 2 * PAGE_WIDTH + 3 * PAGE_GAP and size[1] > PAGE_WIDTH, size   # both pages, upright
                 manual_text = page.locator('section[data-item="manual"] ol.paragraphs').text_content()
                 assert PDF_PARAGRAPHS[0] in manual_text
