@@ -166,11 +166,12 @@ def _load_item(where: _Where, n: int, raw, base: Path, root: Path, seen: set[str
 def _kind_options(where: _Where, label: str, raw: dict, declared: dict[str, type]) -> dict:
     """The item's keys that kinds declare, each of the type its kind says."""
     names = {bool: "true or false", int: "a whole number", str: "a text value"}
-    for key in sorted(set(raw) & set(declared)):
+    found = {key: raw[key] for key in sorted(set(raw) & set(declared))}
+    for key, value in found.items():
         kind_type = declared[key]
-        if not isinstance(raw[key], kind_type) or (kind_type is int and isinstance(raw[key], bool)):
+        if not isinstance(value, kind_type) or (kind_type is int and isinstance(value, bool)):
             raise where.fail(f"{label}.{key}", f"must be {names.get(kind_type, kind_type.__name__)}")
-    return {key: raw[key] for key in sorted(set(raw) & set(declared))}
+    return found
 
 
 def _title_allow(where: _Where, key: str, value) -> tuple[str, ...]:
