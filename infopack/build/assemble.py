@@ -146,6 +146,7 @@ def write_report(path: Path, bundle: Bundle, profile: Profile, results: list[Ite
                    "duration": round(r.info.duration, 3), "files": r.paths,
                    "subtitles": r.subtitles} for r in results],
         "left_out": left_out,
+        "no_korean_subtitles": [r.item.id for r in results if (r.subtitles or {}).get("subtitles_missing")],
     }
     if reasons:
         report["left_out_reasons"] = reasons

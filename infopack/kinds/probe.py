@@ -13,11 +13,12 @@ from fractions import Fraction
 from pathlib import Path
 
 from infopack.errors import InfopackError, UsageError
+from infopack.subtitles.sources import TrackInfo, language_is_korean, list_tracks
 from infopack.tools import ffmpeg_info, last_error_line, run, safe_arg
 
 # The memo of a MediaInfo (JSON in the encode cache): a new field means a new format, so an
 # old memo is never read as if it knew the field.
-PROBE_MEMO_FORMAT = "infopack-probe/2"
+PROBE_MEMO_FORMAT = "infopack-probe/3"
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,13 @@ class MediaInfo:
     audio_rate: int = 0
     width: int = 0            # images
     height: int = 0
+    subtitle_tracks: tuple[TrackInfo, ...] = ()   # every subtitle stream, numbered as `track:N` counts them
+    audio_languages: tuple[str, ...] = ()         # each audio stream's language tag ("" when untagged)
+
+    @property
+    def korean_audio(self) -> bool:
+        """The soundtrack the card gets (the first audio stream) is tagged Korean: it needs no subtitles."""
+        return bool(self.audio_languages) and language_is_korean(self.audio_languages[0])
 
 
 def container_signature(head: bytes) -> bool:
@@ -78,7 +86,10 @@ def info_from_json(data: dict, path: Path) -> MediaInfo:
     video = data.pop("video")
     if video:
         video = VideoStream(**{**video, "sample_aspect": Fraction(video["sample_aspect"])})
-    return MediaInfo(path=path, video=video, **data)
+    tracks = tuple(TrackInfo(**{**track, "canvas": tuple(track["canvas"]) if track["canvas"] else None})
+                   for track in data.pop("subtitle_tracks"))
+    return MediaInfo(path=path, video=video, subtitle_tracks=tracks,
+                     audio_languages=tuple(data.pop("audio_languages")), **data)
 
 
 def ffprobe_json(path: Path, *, subject=None) -> dict:
@@ -135,4 +146,12 @@ def probe_av(path: Path) -> MediaInfo:
             raise UsageError(path, "video stream has no picture size (damaged file?)")
     a = audios[0] if audios else {}
     return MediaInfo(path, "video" if video else "audio", duration, video, bool(audios),
-                     audio_channels=int(a.get("channels") or 0), audio_rate=int(a.get("sample_rate") or 0))
+                     audio_channels=int(a.get("channels") or 0), audio_rate=int(a.get("sample_rate") or 0),
+                     subtitle_tracks=tuple(list_tracks(data)),
+                     audio_languages=tuple(_language(s) for s in audios))
+
+
+def _language(stream: dict) -> str:
+    """A stream's language tag as written ("kor", "und"), "" when it has none."""
+    tags = {str(key).lower(): str(value) for key, value in (stream.get("tags") or {}).items()}
+    return tags.get("language", "").strip()
