@@ -18,7 +18,8 @@ import pytest
 from infopack.build import build
 from infopack.errors import InfopackError, UsageError
 from infopack.manifest import load_manifest
-from infopack.review.render import messages
+from infopack.review.model import load_bundle
+from infopack.review.render import SERVE, messages, render_page
 from infopack.review.report import write_report_html
 from infopack.subtitles import read_subtitles
 from infopack.subtitles.readers import parse_text
@@ -365,6 +366,8 @@ def test_without_require_the_same_bundle_builds_and_every_report_flags_it(unsubt
     html = (out / "report.html").read_text(encoding="utf-8")
     assert html.count(messages("ko")["no_korean_subtitles"]) == 2      # the item, its table-of-contents mark
     assert 'class="bad no-subtitles"' in html and "item foreign: no Korean subtitles" in html
+    served = render_page(load_bundle(out), mode=SERVE, lang="en", thumb=lambda item, what: None)
+    assert served.count(messages("en")["no_korean_subtitles"]) == 2       # the review app, in English too
     planned = run_cli("plan", path)
     assert planned.exit_code == 0 and "foreign: NO KOREAN SUBTITLES" in planned.output
     assert "korean: none (no subtitle files beside the source and no subtitle tracks in it; " not in planned.output
@@ -390,14 +393,20 @@ def test_require_subtitles_must_be_a_boolean(unsubtitled):
 
 # --- embedded Korean subtitles in every profile -------------------------------------------------
 
+LATE = (3500, 5000, "늦은 자막")
+
+
 @pytest.fixture(scope="module")
 def embedded_only(tmp_path_factory):
-    """A release MKV whose only Korean subtitles are its second track (the first is English)."""
+    """A release MKV whose only Korean subtitles are its second track (the first is English); its
+    last Korean cue comes after the 3 s picture, so the file lasts 5 s (as Matroska counts)."""
     folder = tmp_path_factory.mktemp("embedded")
-    media_with_tracks(folder / "film.mkv", [
-        {"file": write(folder / "en.txt", srt(EN)), "codec": "srt", "language": "eng", "disposition": "default"},
-        {"file": write(folder / "ko.txt", srt(KO)), "codec": "srt", "language": "kor"}],
-        size="640x360", rate=25, audio="eng")
+    clip = media_with_tracks(folder / "clip.mp4", [], size="640x360", rate=25, audio="eng")
+    ffmpeg("-i", str(clip), "-i", str(write(folder / "en.txt", srt(EN))), "-i", str(write(folder / "ko.txt",
+                                                                                         srt(KO + [LATE]))),
+           "-map", "0", "-map", "1", "-map", "2", "-c", "copy", "-metadata:s:s:0", "language=eng",
+           "-metadata:s:s:1", "language=kor", "-disposition:s:0", "default", str(folder / "film.mkv"))
+    assert float(probe(folder / "film.mkv")["format"]["duration"]) > 5
     return folder
 
 
@@ -410,6 +419,9 @@ def test_embedded_korean_track_is_sidecar_and_soft_track(embedded_only, profile,
     sidecar, video = card_file(out, result, "film", "sidecar"), card_file(out, result, "film", "main")
     assert texts(sidecar) == soft_texts(video) == KO_TEXTS
     assert not any(word in sidecar.read_text(encoding="utf-8-sig") + soft_track(video) for word in ENGLISH_WORDS)
+    assert float(probe(video)["format"]["duration"]) < 3.1            # the picture's length, not the track's
+    assert any("after the end of the media" in line and LATE[2] in line
+               for line in item_report(out, "film")["removals"])
     assert_output_says_nothing_of_staging(out, events)
 
 
@@ -425,6 +437,7 @@ def test_embedded_korean_track_is_burned_in_for_legacy_avi(embedded_only, curato
         seen = ocr_bottom(video, at, tmp_path)
         assert reads_as(seen, line), f"OCR read {seen!r} at {at} s, expected {line!r}"
     assert not reads_as(ocr_bottom(video, 0.2, tmp_path), KO_TEXTS[0])
+    assert float(probe(video)["format"]["duration"]) < 3.1            # the picture's length, not the track's
     assert_output_says_nothing_of_staging(out, events)
 
 

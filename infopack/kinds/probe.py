@@ -8,6 +8,7 @@ mapping, so they are recorded too).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -127,6 +128,9 @@ def probe_av(path: Path) -> MediaInfo:
         duration = max(durations or [0.0])
     if duration <= 0:
         raise UsageError(path, "has no duration (truncated or damaged file?)")
+    picture_and_sound = max((_stream_duration(s) for s in videos + audios), default=0.0)
+    if 0 < picture_and_sound < duration:
+        duration = picture_and_sound      # a subtitle track outlasting picture and sound: the card's file ends
     video = None
     if videos:
         v = videos[0]
@@ -149,6 +153,16 @@ def probe_av(path: Path) -> MediaInfo:
                      audio_channels=int(a.get("channels") or 0), audio_rate=int(a.get("sample_rate") or 0),
                      subtitle_tracks=tuple(list_tracks(data)),
                      audio_languages=tuple(_language(s) for s in audios))
+
+
+def _stream_duration(stream: dict) -> float:
+    """A stream's own duration, or Matroska's DURATION tag (`00:42:07.125000000`); 0 when unknown."""
+    seconds = _rate(stream.get("duration"))
+    tag = {str(k).upper(): str(v) for k, v in (stream.get("tags") or {}).items()}.get("DURATION", "")
+    match = re.fullmatch(r"(\d+):(\d\d):(\d\d(?:\.\d+)?)", tag.strip())
+    if not seconds and match:
+        seconds = int(match[1]) * 3600 + int(match[2]) * 60 + float(match[3])
+    return seconds
 
 
 def _language(stream: dict) -> str:
