@@ -383,6 +383,20 @@ def test_subtitles_none_is_a_choice_and_not_flagged(unsubtitled, curator_key, tm
     assert report_of(tmp_path / "out")["no_korean_subtitles"] == []
 
 
+def test_subtitles_scrubbed_to_nothing_are_flagged_like_none(unsubtitled, curator_key, tmp_path):
+    write(unsubtitled / "credits.srt", srt([(500, 1500, "www.site.example"), (1600, 2500, "me@mail.example")]))
+    items = [{"id": "foreign", "title": "외국 영화", "source": "foreign.mp4", "subtitles": ["credits.srt"]}]
+    result, _ = run_build(manifest(unsubtitled, items), tmp_path / "out", curator_key)
+    report = result.items[0].subtitles
+    assert report["empty"] and report["subtitles_missing"]
+    assert "cue 2: nothing left after scrubbing; cue removed" in report["removals"]
+    assert report["missing_message"] == ("item foreign: no Korean subtitles (credits.srt has no cue left once "
+                                         "scrubbed and cleaned: see its removals)")
+    assert report_of(tmp_path / "out")["no_korean_subtitles"] == ["foreign"]
+    with pytest.raises(UsageError, match=r"item foreign: no Korean subtitles \(credits.srt has no cue left"):
+        build(manifest(unsubtitled, items, require=True), tmp_path / "out2", curator_key, jobs=1)
+
+
 def test_require_subtitles_must_be_a_boolean(unsubtitled):
     path = bundle_of(unsubtitled, require=None)
     path.write_text(path.read_text(encoding="utf-8").replace('version = 1', 'version = 1\nrequire_subtitles = "yes"'),

@@ -161,7 +161,8 @@ def prepare_subtitles(item: Source, info: MediaInfo, profile: Profile, work_dir:
     if report.get("ocr"):
         key["ocr"] = [doc.encoding, tesseract_version()]
     if not doc.cues:
-        return PreparedSubtitles(None, None, None, report | {"empty": True}, source_key=key)
+        return PreparedSubtitles(None, None, None, report | emptied(chosen, info, item.id, manifest, require),
+                                 source_key=key)
     work_dir.mkdir(parents=True, exist_ok=True)
     srt_text = to_srt(doc)
     mux = work_dir / f"{item.id}.mux.srt"
@@ -177,6 +178,18 @@ def prepare_subtitles(item: Source, info: MediaInfo, profile: Profile, work_dir:
     sidecar = encode_text(srt_text, spec.sidecar_encoding) if spec.sidecar else None
     return PreparedSubtitles(mux_srt=mux, sidecar=sidecar, burn_ass=burn, report=report, fonts_dir=fonts_dir,
                              source_key=key)
+
+
+def emptied(chosen: SubtitleSource, info: MediaInfo, item_id: str, manifest: Path | None, require: bool) -> dict:
+    """A source with no cue left once scrubbed and cleaned leaves the video without subtitles: as loud
+    as finding none."""
+    if info.korean_audio:
+        return {"empty": True}
+    message = (f"item {item_id}: no Korean subtitles ({chosen.describe()} has no cue left once scrubbed and "
+               f"cleaned: see its removals)")
+    if require:
+        raise UsageError(manifest, f"{message} ([bundle] require_subtitles = true)")
+    return {"empty": True, "subtitles_missing": True, "missing_message": message}
 
 
 def document_report(doc: SubtitleDoc) -> dict:
