@@ -120,22 +120,24 @@ def corpus(tmp_path_factory, curator_key):
     media_with_tracks(folder / "release.mkv", [
         {"file": en, "codec": "srt", "language": "eng", "title": "English", "disposition": "default"},
         {"file": ko, "codec": "srt", "language": "kor", "title": "Korean"}], audio="eng")
-    ass = write(folder / "credits.txt", aegisub_ass(
-        [("0:00:00.50", "0:00:01.50", r"바다가 {\i1}보입니다{\i0}"), ("0:00:01.60", "0:00:02.50", "배를 타러 갑시다")],
-        translator="김철수", user="kimcs"))
+    lines = [("0:00:00.50", "0:00:01.50", r"바다가 {\i1}보입니다{\i0}"),
+             ("0:00:01.60", "0:00:02.50", "배를 타러 갑시다")]
+    ass = write(folder / "credits.txt", aegisub_ass(lines, translator="김철수", user="kimcs"))
     media_with_tracks(folder / "aegisub.mkv", [{"file": ass, "codec": "copy", "language": "kor"}])
     media_with_tracks(folder / "phone.mp4", [{"file": ko, "codec": "mov_text", "language": "kor"}])
     media_with_tracks(folder / "und.mkv", [{"file": en, "codec": "srt", "language": "und"},
                                            {"file": ko, "codec": "srt"}])
     forced = write(folder / "forced.txt", srt([(800, 1400, "서울역")]))
-    media_with_tracks(folder / "forced.mkv", [{"file": forced, "codec": "srt", "language": "kor", "disposition": "forced"},
-                                              {"file": ko, "codec": "srt", "language": "kor"}])
+    media_with_tracks(folder / "forced.mkv", [
+        {"file": forced, "codec": "srt", "language": "kor", "disposition": "forced"},
+        {"file": ko, "codec": "srt", "language": "kor"}])
     media_with_tracks(folder / "forced-only.mkv", [
         {"file": forced, "codec": "srt", "language": "kor", "title": "Korean (Forced)"}], audio="eng")
     media_with_tracks(folder / "edge.mp4", [], rate=25, audio="eng")
     write(folder / "edge.srt", srt([(500, 1500, "안녕하세요"), (2600, 2900, "끝")]))
     media_with_tracks(folder / "credit.mp4", [])
-    write(folder / "credit.ko.srt", srt([(0, 1000, "www.site.example / me@mail.example"), (1000, 2000, "내일 봐요")]))
+    credit = [(0, 1000, "www.site.example / me@mail.example"), (1000, 2000, "내일 봐요")]
+    write(folder / "credit.ko.srt", srt(credit))
     items = [
         {"id": "release", "title": "항구", "source": "release.mkv"},
         {"id": "aegisub", "title": "바다 이야기", "source": "aegisub.mkv"},
