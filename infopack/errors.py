@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
+from typing import Iterator
 
 
 class InfopackError(Exception):
@@ -27,3 +29,21 @@ class UsageError(InfopackError):
 
 class CheckFailed(InfopackError):
     """A verification or validation check failed: the command exits with 1."""
+
+
+@contextmanager
+def naming_instead(folder: str | os.PathLike, subject: str | os.PathLike) -> Iterator[None]:
+    """Errors raised inside name `subject` (what the curator gave) instead of any file in `folder`.
+
+    A build works in a staging folder that is deleted when it stops: a message naming a
+    file there points at nothing and tells the curator nothing. Paths into the folder
+    left in the text are shortened to the part inside it.
+    """
+    try:
+        yield
+    except InfopackError as exc:
+        prefix = os.fspath(folder).rstrip(os.sep) + os.sep
+        inside = exc.path is not None and (exc.path + os.sep).startswith(prefix)
+        if not inside and prefix not in exc.problem:
+            raise
+        raise type(exc)(subject if inside else exc.path, exc.problem.replace(prefix, "")) from None

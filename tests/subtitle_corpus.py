@@ -68,15 +68,22 @@ def aegisub_ass(lines: list[tuple[str, str, str]], *, translator: str, user: str
 
 
 def media_with_tracks(out: Path, subtitles: list[dict], *, size: str = "320x240", seconds: float = 3.0,
-                      rate: int = 10) -> Path:
+                      rate: int = 10, audio: str | None = None) -> Path:
     """A short clip with subtitle tracks; each dict: file, codec ("srt", "copy", "mov_text", "webvtt"),
-    language, title, disposition ("default", "forced", "0"). The container follows `out`'s extension."""
+    language, title, disposition ("default", "forced", "0"). The container follows `out`'s extension.
+    `audio`: add a soundtrack tagged with this language ("" for an untagged one)."""
     args = ["-f", "lavfi", "-i", f"color=c=0x203040:size={size}:rate={rate}"]
     for sub in subtitles:
         args += ["-i", str(sub["file"])]
+    if audio is not None:
+        args += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"]
     args += ["-t", str(seconds), "-map", "0:v"]
     for number in range(1, len(subtitles) + 1):
         args += ["-map", f"{number}:s"]
+    if audio is not None:
+        args += ["-map", f"{len(subtitles) + 1}:a", "-c:a", "aac"]
+        if audio:
+            args += ["-metadata:s:a:0", f"language={audio}"]
     args += ["-c:v", "libx264", "-preset", "ultrafast", "-threads", "1", "-pix_fmt", "yuv420p", "-copyts"]
     for position, sub in enumerate(subtitles):
         args += [f"-c:s:{position}", sub.get("codec", "srt")]

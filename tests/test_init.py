@@ -59,7 +59,8 @@ def test_init_titles_say_nothing_of_dates_tags_or_cameras(run_cli, tmp_path):
     folder.mkdir()
     for name in RELEASE_AND_CAMERA_NAMES:
         (folder / name).write_bytes(b"not probed by init")
-    (folder / "Red.River.S01E01.720p.HDTV.x264-KOR.ko.srt").write_text("1\n", encoding="utf-8")
+    (folder / "Red.River.S01E01.720p.HDTV.x264-KOR.ko.srt").write_text(
+        "1\n00:00:01,000 --> 00:00:02,000\n안녕하세요\n", encoding="utf-8")
     result = run_cli("init", folder)
     assert result.exit_code == 0, result.output
     assert "Red.River.S01E01.720p.HDTV.x264-KOR.mkv → Red River 1화 (group: Red River; episode: 1)" in result.output

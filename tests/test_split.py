@@ -17,8 +17,6 @@ from infopack.checks import ERROR
 from infopack.errors import CheckFailed
 from infopack.kinds.base import EncodeJob
 from infopack.kinds import REGISTRY, probe_source
-from infopack.kinds.subtitle import prepare_subtitles
-from infopack.kinds.video import target_size
 from infopack.plan.layout import card_paths
 from infopack.manifest import Item
 from infopack.profiles import _extra_dirs, add_profile_dir, load_profile, profile_text
@@ -49,10 +47,9 @@ def encode(profile_id, samples_dir, work):
                 group="바다 이야기", episode=1)
     info = probe_source(source)
     work.mkdir(parents=True)
-    subs = prepare_subtitles(item, profile, work, duration=info.duration,
-                             play_res=target_size(info.video, profile.video.max_width, profile.video.max_height))
-    job = EncodeJob(item, info, profile, work, subs)
     handler = REGISTRY.kind_named("video")
+    subs = handler.prepare_subtitles(item, info, profile, work)
+    job = EncodeJob(item, info, profile, work, subs)
     produced = handler.transcode(job)
     for prod in produced:
         handler.validate(job, prod)

@@ -147,6 +147,7 @@ def write_report(path: Path, bundle: Bundle, profile: Profile, results: list[Ite
                    "subtitles": r.subtitles} | ({"report": r.report} if r.report is not None else {})
                   for r in results],
         "left_out": left_out,
+        "no_korean_subtitles": [r.item.id for r in results if (r.subtitles or {}).get("subtitles_missing")],
     }
     if reasons:
         report["left_out_reasons"] = reasons

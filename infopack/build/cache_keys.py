@@ -2,7 +2,7 @@
 
 An encode's key covers the input bytes' hash, the kind's recipe (its commands with paths
 turned into tokens by the kind itself, so neither the work folder nor the source's place
-leaks in), the prepared subtitles' bytes and the burn-in font, the profile's recipe, the
+leaks in), the prepared subtitles' bytes, their source and the burn-in font, the profile's recipe, the
 bitrate from size fitting, the ffmpeg version and the cache format. Equal keys mean equal
 output bytes. Computing a key never runs a program: everything it needs was recorded
 when the source was probed.
@@ -46,6 +46,7 @@ def encode_key(job: EncodeJob, kind: Kind, ffmpeg_version: str, file_hash: Calla
             "sidecar": hashlib.sha256(subs.sidecar).hexdigest() if subs.sidecar is not None else None,
             "fonts": sorted((p.name, file_hash(p.resolve())) for p in subs.fonts_dir.iterdir())
             if subs.fonts_dir else None,
+            "source": subs.source_key,          # file or track (stream index), OCR language and tesseract
         }
     return json_digest(parts)
 

@@ -16,7 +16,7 @@ from typing import Callable
 
 from infopack.build.cache import Cache
 from infopack.build.cache_keys import encode_key, probe_key
-from infopack.errors import UsageError
+from infopack.errors import UsageError, naming_instead
 from infopack.kinds import REGISTRY, probe_source
 from infopack.kinds.base import EncodeJob, Produced
 from infopack.kinds.probe import MediaInfo, info_from_json, info_to_json
@@ -94,14 +94,22 @@ def probe_cached(cache: Cache, path: Path, ffmpeg_version: str) -> MediaInfo:
 
 
 def encode_item(ctx: JobContext, item: Item, info: MediaInfo, video_bitrate: int | None) -> ItemResult:
+    """One item's job; its errors name the item's source, never a file in the work folder."""
+    with naming_instead(ctx.work, item.source):
+        return _encode_item(ctx, item, info, video_bitrate)
+
+
+def _encode_item(ctx: JobContext, item: Item, info: MediaInfo, video_bitrate: int | None) -> ItemResult:
     """Subtitles, then the encode: from the cache when its key is there, else the kind's
     transcode + validation, stored for next time."""
     kind = REGISTRY.kind_named(info.kind)
     item_dir = ctx.work / item.id          # created only when needed: thousands of folders cost seconds
     subs = None
-    if item.subtitles and kind.subtitled:
-        item_dir.mkdir()
-        subs = kind.prepare_subtitles(item, info, ctx.profile, item_dir, language_class=ctx.bundle.subtitle_class)
+    if kind.subtitled:
+        subs = kind.prepare_subtitles(item, info, ctx.profile, item_dir, language_class=ctx.bundle.subtitle_class,
+                                      manifest=ctx.bundle.manifest_path, require=ctx.bundle.require_subtitles)
+        if subs is not None and subs.report.get("subtitles_missing"):
+            ctx.progress({"event": "no-subtitles", "item": item.id, "message": subs.report["missing_message"]})
     job = EncodeJob(item=item, info=info, profile=ctx.profile, work_dir=item_dir, subtitles=subs,
                     video_bitrate=video_bitrate)
     report = subs.report if subs else None

@@ -73,6 +73,9 @@ def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bo
                    f"({100 * card.used_bytes / card.usable_bytes:.2f}%)")
     for item_id in result.left_out:
         click.echo(f"left out: {item_id} ({result.left_out_reasons.get(item_id, 'did not fit')})")
+    for item in result.items:
+        if (item.subtitles or {}).get("subtitles_missing"):
+            click.echo(f"warning: {item.subtitles['missing_message']}")
     click.echo(f"signed manifests and SHA256SUMS are in {out} (keep them off the cards)")
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from infopack.manifest import load_manifest
@@ -39,7 +40,19 @@ def plan(manifest: Path, fit: bool) -> None:
     console.print(table)
     if result.result.left_out:
         console.print("left out (does not fit within max_cards): " + ", ".join(result.result.left_out))
-    for problem in result.result.problems:
+    print_subtitles(console, result)
+    for problem in result.result.problems + result.subtitle_problems:
         console.print(f"[red]problem:[/red] {problem}")
-    if result.result.problems:
+    if result.result.problems or result.subtitle_problems:
         sys.exit(1)
+
+
+def print_subtitles(console: Console, result) -> None:
+    """Which source each video's subtitles come from; a video without Korean subtitles stands out."""
+    planned = [(item_id, p.subtitles) for item_id, p in result.items.items() if p.subtitles is not None]
+    if planned:
+        console.print("subtitles:")
+    for item_id, subs in planned:
+        style = "red" if subs.problem or subs.flagged else ""
+        line = escape(subs.line())
+        console.print(f"  {item_id}: " + (f"[{style}]{line}[/{style}]" if style else line))

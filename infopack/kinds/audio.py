@@ -40,10 +40,10 @@ class AudioKind(Kind):
         """ffprobe decides: a file with a picture stream (cover art aside) is a video item."""
         return probe_av(path)
 
-    def output_roles(self, info: MediaInfo, profile: Profile, *, subtitles: tuple[Path, ...] = ()) -> dict[str, str]:
+    def output_roles(self, info: MediaInfo, profile: Profile, *, subtitles: tuple = ()) -> dict[str, str]:
         return {"main": profile.audio_only.extension or ".m4a"}
 
-    def estimate(self, info: MediaInfo, profile: Profile, *, subtitles: tuple[Path, ...] = (),
+    def estimate(self, info: MediaInfo, profile: Profile, *, subtitles: tuple = (),
                  video_bits: int | None = None) -> dict[str, int]:
         """The audio-only bitrate; 2% and a few KiB for the container."""
         bits = bitrate_bits(profile.audio_only.bitrate)

@@ -7,7 +7,7 @@ cache key), and how a reviewer sees it (`player`, `thumbnails`, `subtitled`). Ad
 kind is adding a module with a subclass and registering it in `infopack.kinds`.
 
 Kinds read manifest items and device profiles but import neither module: an item is
-anything with an `id` and `subtitles` (`Source`), a profile is an
+anything with an `id`, a `source` and its subtitles (`Source`), a profile is an
 `infopack.kinds.specs.Profile`.
 """
 
@@ -20,6 +20,7 @@ from typing import Mapping, Protocol
 from infopack.errors import InfopackError
 from infopack.kinds.probe import MediaInfo
 from infopack.kinds.specs import Profile
+from infopack.subtitles import SubtitleSource, SubtitleSpec, TrackInfo
 
 # What the scanner reads a card file as (infopack.scan): its container and tags, its EXIF,
 # its subtitle text, its document structure (PDF, EPUB, TXT), or only its bytes.
@@ -30,18 +31,23 @@ class Source(Protocol):
     """What a kind reads of a manifest item (infopack.manifest.Item is one)."""
     id: str
     title: str
-    subtitles: tuple[Path, ...]
-    options: Mapping[str, object]     # the item's keys that kinds declare (`Kind.item_options`)
+    source: Path
+    subtitles: tuple[Path, ...]     # the subtitle file the manifest names, if it names one
+    subtitle_spec: SubtitleSpec     # what the manifest's `subtitles` says (infopack.subtitles.choose)
+    options: Mapping[str, object]   # the item's keys that kinds declare (`Kind.item_options`)
 
 
 @dataclass(frozen=True)
 class PreparedSubtitles:
-    """Subtitles read, cleaned and scrubbed, ready for the card."""
+    """Subtitles read, cleaned and scrubbed, ready for the card (all None: the item has none,
+    and `report` says why)."""
     mux_srt: Path | None            # UTF-8 SRT for a soft track or burn-in (in the work folder)
     sidecar: bytes | None           # the sidecar file's bytes, in the profile's encoding
     burn_ass: Path | None           # ASS file for libass burn-in
     report: dict = field(default_factory=dict)
     fonts_dir: Path | None = None   # folder of the Korean font libass must use for burn-in
+    burn_track: TrackInfo | None = None   # an image track of the source, overlaid as it is (burn profiles)
+    source_key: dict | None = None  # where the text came from, for the cache key (never a path)
 
 
 @dataclass(frozen=True)
@@ -96,11 +102,13 @@ class Kind:
         """Whether the profile's players can show items of this kind."""
         return True
 
-    def output_roles(self, info: MediaInfo, profile: Profile, *, subtitles: tuple[Path, ...] = ()) -> dict[str, str]:
-        """{role: extension} of the card files an item will have (split parts are not known before encoding)."""
+    def output_roles(self, info: MediaInfo, profile: Profile, *,
+                     subtitles: tuple[SubtitleSource, ...] = ()) -> dict[str, str]:
+        """{role: extension} of the card files an item will have (split parts are not known before encoding);
+        `subtitles`: the source its subtitles will come from, if any."""
         return {"main": info.path.suffix.lower()}
 
-    def estimate(self, info: MediaInfo, profile: Profile, *, subtitles: tuple[Path, ...] = (),
+    def estimate(self, info: MediaInfo, profile: Profile, *, subtitles: tuple[SubtitleSource, ...] = (),
                  video_bits: int | None = None) -> dict[str, int]:
         """{role: bytes}, erring on the large side (`video_bits`: a fitted video rate)."""
         return {"main": info.path.stat().st_size}
@@ -108,8 +116,10 @@ class Kind:
     # -- the job ------------------------------------------------------------------------
 
     def prepare_subtitles(self, item: Source, info: MediaInfo, profile: Profile, work_dir: Path, *,
-                          language_class: str | None = None) -> PreparedSubtitles | None:
-        """Subtitles for a `subtitled` kind, prepared in `work_dir`; None when there are none."""
+                          language_class: str | None = None, manifest: Path | None = None,
+                          require: bool = False) -> PreparedSubtitles | None:
+        """Subtitles for a `subtitled` kind, prepared in `work_dir` (None for other kinds). Messages
+        name `manifest`; `require`: a video left without Korean subtitles is refused."""
         return None
 
     def command(self, job: EncodeJob, out: Path) -> list[str] | None:

@@ -42,10 +42,10 @@ class ImageKind(Kind):
             raise UsageError(path, f"not a readable image ({exc})") from None
         return MediaInfo(path, self.name, 0.0, None, False, width=width, height=height)
 
-    def output_roles(self, info: MediaInfo, profile: Profile, *, subtitles: tuple[Path, ...] = ()) -> dict[str, str]:
+    def output_roles(self, info: MediaInfo, profile: Profile, *, subtitles: tuple = ()) -> dict[str, str]:
         return {"main": profile.image.extension}
 
-    def estimate(self, info: MediaInfo, profile: Profile, *, subtitles: tuple[Path, ...] = (),
+    def estimate(self, info: MediaInfo, profile: Profile, *, subtitles: tuple = (),
                  video_bits: int | None = None) -> dict[str, int]:
         """By the pixels the profile keeps (images have no duration to multiply a rate by)."""
         side = profile.image.max_long_side

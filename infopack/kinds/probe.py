@@ -8,16 +8,18 @@ mapping, so they are recorded too).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
 
 from infopack.errors import InfopackError, UsageError
+from infopack.subtitles.sources import TrackInfo, language_is_korean, list_tracks
 from infopack.tools import ffmpeg_info, last_error_line, run, safe_arg
 
 # The memo of a MediaInfo (JSON in the encode cache): a new field means a new format, so an
 # old memo is never read as if it knew the field.
-PROBE_MEMO_FORMAT = "infopack-probe/2"
+PROBE_MEMO_FORMAT = "infopack-probe/3"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,13 @@ class MediaInfo:
     audio_rate: int = 0
     width: int = 0            # images
     height: int = 0
+    subtitle_tracks: tuple[TrackInfo, ...] = ()   # every subtitle stream, numbered as `track:N` counts them
+    audio_languages: tuple[str, ...] = ()         # each audio stream's language tag ("" when untagged)
+
+    @property
+    def korean_audio(self) -> bool:
+        """The soundtrack the card gets (the first audio stream) is tagged Korean: it needs no subtitles."""
+        return bool(self.audio_languages) and language_is_korean(self.audio_languages[0])
 
 
 def container_signature(head: bytes) -> bool:
@@ -78,7 +87,10 @@ def info_from_json(data: dict, path: Path) -> MediaInfo:
     video = data.pop("video")
     if video:
         video = VideoStream(**{**video, "sample_aspect": Fraction(video["sample_aspect"])})
-    return MediaInfo(path=path, video=video, **data)
+    tracks = tuple(TrackInfo(**{**track, "canvas": tuple(track["canvas"]) if track["canvas"] else None})
+                   for track in data.pop("subtitle_tracks"))
+    return MediaInfo(path=path, video=video, subtitle_tracks=tracks,
+                     audio_languages=tuple(data.pop("audio_languages")), **data)
 
 
 def ffprobe_json(path: Path, *, subject=None) -> dict:
@@ -116,6 +128,9 @@ def probe_av(path: Path) -> MediaInfo:
         duration = max(durations or [0.0])
     if duration <= 0:
         raise UsageError(path, "has no duration (truncated or damaged file?)")
+    picture_and_sound = max((_stream_duration(s) for s in videos + audios), default=0.0)
+    if 0 < picture_and_sound < duration:
+        duration = picture_and_sound      # a subtitle track outlasting picture and sound: the card's file ends
     video = None
     if videos:
         v = videos[0]
@@ -135,4 +150,22 @@ def probe_av(path: Path) -> MediaInfo:
             raise UsageError(path, "video stream has no picture size (damaged file?)")
     a = audios[0] if audios else {}
     return MediaInfo(path, "video" if video else "audio", duration, video, bool(audios),
-                     audio_channels=int(a.get("channels") or 0), audio_rate=int(a.get("sample_rate") or 0))
+                     audio_channels=int(a.get("channels") or 0), audio_rate=int(a.get("sample_rate") or 0),
+                     subtitle_tracks=tuple(list_tracks(data)),
+                     audio_languages=tuple(_language(s) for s in audios))
+
+
+def _stream_duration(stream: dict) -> float:
+    """A stream's own duration, or Matroska's DURATION tag (`00:42:07.125000000`); 0 when unknown."""
+    seconds = _rate(stream.get("duration"))
+    tag = {str(k).upper(): str(v) for k, v in (stream.get("tags") or {}).items()}.get("DURATION", "")
+    match = re.fullmatch(r"(\d+):(\d\d):(\d\d(?:\.\d+)?)", tag.strip())
+    if not seconds and match:
+        seconds = int(match[1]) * 3600 + int(match[2]) * 60 + float(match[3])
+    return seconds
+
+
+def _language(stream: dict) -> str:
+    """A stream's language tag as written ("kor", "und"), "" when it has none."""
+    tags = {str(key).lower(): str(value) for key, value in (stream.get("tags") or {}).items()}
+    return tags.get("language", "").strip()

@@ -1,19 +1,34 @@
-"""Subtitles: a sidecar input of a subtitled item (a video), read in any encoding and
-format, scrubbed, cleaned and rendered for the profile; on the card, a sidecar file the
-scanner and the review read as subtitles.
+"""Subtitles: where a subtitled item's (a video's) subtitles come from, chosen, read in any
+encoding and format, scrubbed, fitted to the media and rendered for the profile; on the
+card, a sidecar file the scanner and the review read as subtitles.
+
+The source is what the manifest's `subtitles` says (infopack.subtitles.choose): a file,
+a track of the video, none, or, when the key is absent, the one Korean source among the
+files beside the video and its tracks. A text track is extracted and read like a file;
+an image track (PGS, VobSub) is burned in as it is for burn profiles, read by OCR for
+the others. A video left without Korean subtitles whose soundtrack is not tagged Korean
+is flagged in the report, or refused with `[bundle] require_subtitles`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
+from infopack.errors import UsageError
 from infopack.kinds.base import Kind, PreparedSubtitles, Source
 from infopack.kinds.fonts import KoreanFont, find_korean_font
+from infopack.kinds.probe import MediaInfo
 from infopack.kinds.specs import Profile
-from infopack.subtitles import BY_EXTENSION, clean, encode_text, lint, read_subtitles, scrub, to_ass, to_srt
+from infopack.subtitles import (BY_EXTENSION, Choice, SourceReader, SubtitleDoc, SubtitleSource, choose_source,
+                                encode_text, find_sidecars, lint, missing_message, ocr_summary, prepare_for_media,
+                                to_ass, to_srt)
+from infopack.subtitles.images import tesseract_version
+
+SIDECAR_FACTOR = 2             # a sidecar can grow (re-encoding, wrapping): estimated at twice its source
+TRACK_SIDECAR_BYTES_PER_S = 40  # a track's text, unknown before extraction: a Korean SRT is ~14 B/s of film
 
 
 class SubtitleKind(Kind):
@@ -24,29 +39,131 @@ class SubtitleKind(Kind):
     scanned_as = "subtitle"
 
 
-def prepare_subtitles(item: Source, profile: Profile, work_dir: Path, *, duration: float,
-                      language_class: str | None = None, play_res: tuple[int, int] = (854, 480)
-                      ) -> PreparedSubtitles | None:
-    """Prepare the item's first subtitle file; None when the item has none."""
-    if not item.subtitles:
-        return None
-    spec = profile.subtitles
-    source = item.subtitles[0]
-    doc = read_subtitles(source, language_class=language_class)
-    doc = fit_to_duration(scrub(doc), round(duration * 1000))
-    doc = clean(doc, max_chars_per_line=spec.max_chars_per_line, max_lines=spec.max_lines,
-                min_duration_ms=spec.min_duration_ms, max_cps=spec.max_cps)
-    report = {
-        "source_format": doc.format,
-        "encoding": doc.encoding,
-        "cues": len(doc.cues),
-        "fixes": list(doc.fixes),
-        "removals": list(doc.removals),
-        "warnings": list(doc.warnings),
-        "lint": [f.to_dict() for f in lint(doc)],
-    }
+@dataclass(frozen=True)
+class SubtitlePlan:
+    """What `plan` says of a subtitled item: the choice, or why there is none to make."""
+    choice: Choice | None         # None: refused (`problem`)
+    flagged: bool = False         # no Korean subtitles and the soundtrack is not tagged Korean
+    problem: str | None = None    # the refusal, "item ID: ..." (several Korean sources, require_subtitles...)
+
+    def line(self) -> str:
+        """`subs/ep01.ko.srt`, `ep01.mkv track 2 (kor, "Korean", subrip)`, or why there are none."""
+        if self.problem:
+            return "refused (see the problem below)"
+        if self.choice.chosen is not None:
+            return self.choice.chosen.describe()
+        return f"{'NO KOREAN SUBTITLES' if self.flagged else 'none'} ({self.choice.reason})"
+
+
+def as_given(path: Path, manifest: Path | None) -> str:
+    """A path as a curator writes it in the manifest: relative to the manifest's folder."""
+    if manifest is None:
+        return Path(path).name
+    return Path(os.path.relpath(path, Path(manifest).resolve().parent)).as_posix()
+
+
+def subtitle_sources(item: Source, info: MediaInfo, manifest: Path | None
+                     ) -> tuple[list[SubtitleSource], list[SubtitleSource]]:
+    """(files, tracks) to choose from: the file the manifest names, else the subtitle files
+    beside the source (`ep01.srt`, `ep01.ko.smi`...); and every subtitle track of the source."""
+    spec = item.subtitle_spec
+    if spec.mode == "file":
+        files = [SubtitleSource.sidecar(item.subtitles[0], spec.file)]
+    elif spec.mode == "track":
+        files = []
+    else:
+        files = [SubtitleSource.sidecar(path, as_given(path, manifest)) for path in find_sidecars(item.source)]
+    media = as_given(item.source, manifest)
+    return files, [SubtitleSource.embedded(info.path, track, media) for track in info.subtitle_tracks]
+
+
+def choose_subtitles(item: Source, info: MediaInfo, work_dir: Path, *, manifest: Path | None = None,
+                     language_class: str | None = None) -> tuple[Choice, SourceReader]:
+    """The manifest's choice, or the one Korean source; the reader holds what was read to decide.
+
+    Raises UsageError naming the manifest and item when the curator must choose.
+    """
+    files, tracks = subtitle_sources(item, info, manifest)
+    reader = SourceReader(work_dir, language_class=language_class, duration_s=info.duration)
+    return choose_source(item.subtitle_spec, files, tracks, reader.text, item_id=item.id, manifest=manifest), reader
+
+
+def flagged(choice: Choice, info: MediaInfo) -> bool:
+    """No Korean subtitles the curator did not refuse, for a soundtrack not tagged Korean: a film
+    these viewers cannot follow."""
+    return choice.missing and not info.korean_audio
+
+
+def refuse_if_required(choice: Choice, info: MediaInfo, item_id: str, manifest: Path | None, require: bool) -> None:
+    if require and flagged(choice, info):
+        raise UsageError(manifest, f"{missing_message(choice, item_id)} ([bundle] require_subtitles = true)")
+
+
+def plan_subtitles(item: Source, info: MediaInfo, work_dir: Path, *, manifest: Path | None = None,
+                   language_class: str | None = None, require: bool = False) -> SubtitlePlan:
+    """The choice the build will make, or the refusal it will give (as a problem, not raised)."""
+    try:
+        choice, _ = choose_subtitles(item, info, work_dir, manifest=manifest, language_class=language_class)
+        refuse_if_required(choice, info, item.id, manifest, require)
+    except UsageError as refused:
+        return SubtitlePlan(None, problem=refused.problem)
+    return SubtitlePlan(choice, flagged(choice, info))
+
+
+def likely_source(item: Source, info: MediaInfo) -> tuple[SubtitleSource, ...]:
+    """Without reading anything, the source the subtitles will probably come from: for size
+    estimates, which err large (`plan` passes the real choice)."""
+    spec = item.subtitle_spec
+    if spec.mode == "none":
+        return ()
+    files, tracks = subtitle_sources(item, info, None)
+    if spec.mode == "track":
+        return tuple(t for t in tracks if t.track.number == spec.track)
+    usable = [t for t in tracks if t.track.kind != "unsupported" and not t.track.partial
+              and not t.track.known_other_language]
+    return tuple((files + usable)[:1])
+
+
+def sidecar_estimate(source: SubtitleSource, duration: float) -> int:
+    """Bytes of the sidecar made from `source`: twice a file's size, or a generous rate for a track."""
+    if source.track is None:
+        return source.path.stat().st_size * SIDECAR_FACTOR
+    return int(duration * TRACK_SIDECAR_BYTES_PER_S)
+
+
+def prepare_subtitles(item: Source, info: MediaInfo, profile: Profile, work_dir: Path, *, fps: float | None = None,
+                      manifest: Path | None = None, require: bool = False, language_class: str | None = None,
+                      play_res: tuple[int, int] = (854, 480)) -> PreparedSubtitles:
+    """Choose the item's subtitles and make them ready for the card; the report says what was chosen
+    and why, and flags a video left without Korean subtitles (refused with `require`)."""
+    choice, reader = choose_subtitles(item, info, work_dir / "sources", manifest=manifest,
+                                      language_class=language_class)
+    refuse_if_required(choice, info, item.id, manifest, require)
+    report = choice.to_report() | {"subtitles_missing": flagged(choice, info)}
+    if report["subtitles_missing"]:
+        report["missing_message"] = missing_message(choice, item.id)
+    elif choice.missing:
+        report["subtitle_choice"] += "; the soundtrack is tagged Korean"
+    chosen, spec = choice.chosen, profile.subtitles
+    if chosen is None:
+        return PreparedSubtitles(None, None, None, report)
+    track = chosen.track
+    key = {"kind": chosen.kind, "track": track.index if track else None, "codec": track.codec if track else None}
+    if track is not None and track.kind == "image" and spec.burn:
+        report["warnings"] = [*choice.warnings, f"file: {chosen.describe()} is pictures: burned into the video "
+                                                f"as they are (no text to check here; check them in the video)"]
+        return PreparedSubtitles(None, None, None, report, burn_track=track, source_key=key)
+    doc = prepare_for_media(reader.doc(chosen), duration_s=info.duration, fps=fps,
+                            max_chars_per_line=spec.max_chars_per_line, max_lines=spec.max_lines,
+                            min_duration_ms=spec.min_duration_ms, max_cps=spec.max_cps)
+    report |= document_report(doc)
+    report["warnings"] = [*choice.warnings, *report["warnings"]]
+    if report.get("ocr"):
+        key["ocr"] = [doc.encoding, tesseract_version()]
     if not doc.cues:
-        return PreparedSubtitles(None, None, None, report | {"empty": True})
+        return PreparedSubtitles(None, None, None, report | emptied(chosen, info, item.id, manifest, require),
+                                 source_key=key)
+    work_dir.mkdir(parents=True, exist_ok=True)
     srt_text = to_srt(doc)
     mux = work_dir / f"{item.id}.mux.srt"
     mux.write_bytes(srt_text.encode("utf-8"))
@@ -59,7 +176,35 @@ def prepare_subtitles(item: Source, profile: Profile, work_dir: Path, *, duratio
         fonts_dir = private_fonts_dir(font, work_dir)
         report["burn_font"] = font.family
     sidecar = encode_text(srt_text, spec.sidecar_encoding) if spec.sidecar else None
-    return PreparedSubtitles(mux_srt=mux, sidecar=sidecar, burn_ass=burn, report=report, fonts_dir=fonts_dir)
+    return PreparedSubtitles(mux_srt=mux, sidecar=sidecar, burn_ass=burn, report=report, fonts_dir=fonts_dir,
+                             source_key=key)
+
+
+def emptied(chosen: SubtitleSource, info: MediaInfo, item_id: str, manifest: Path | None, require: bool) -> dict:
+    """A source with no cue left once scrubbed and cleaned leaves the video without subtitles: as loud
+    as finding none."""
+    if info.korean_audio:
+        return {"empty": True}
+    message = (f"item {item_id}: no Korean subtitles ({chosen.describe()} has no cue left once scrubbed and "
+               f"cleaned: see its removals)")
+    if require:
+        raise UsageError(manifest, f"{message} ([bundle] require_subtitles = true)")
+    return {"empty": True, "subtitles_missing": True, "missing_message": message}
+
+
+def document_report(doc: SubtitleDoc) -> dict:
+    """What reading, scrubbing and cleaning did, for report.json and the review."""
+    report = {
+        "source_format": doc.format,
+        "encoding": doc.encoding,
+        "cues": len(doc.cues),
+        "fixes": list(doc.fixes),
+        "removals": list(doc.removals),
+        "warnings": list(doc.warnings),
+        "lint": [f.to_dict() for f in lint(doc)],
+    }
+    ocr = ocr_summary(doc)
+    return report | {"ocr": ocr} if ocr else report
 
 
 def burn_font_size(height: int) -> int:
@@ -85,17 +230,3 @@ def private_fonts_dir(font: KoreanFont, work_dir: Path) -> Path:
         except OSError:
             shutil.copyfile(font.file, target)
     return folder
-
-
-def fit_to_duration(doc, duration_ms: int):
-    """Cues past the end of the media would lengthen the file and never show: drop or clip them."""
-    kept, fixes = [], list(doc.fixes)
-    for cue in doc.cues:
-        if cue.start_ms >= duration_ms:
-            fixes.append(f"cue {cue.index}: starts after the end of the media ({cue.start_ms} ms), dropped")
-        elif cue.end_ms > duration_ms:
-            fixes.append(f"cue {cue.index}: ends after the end of the media, clipped to {duration_ms} ms")
-            kept.append(dataclasses.replace(cue, end_ms=duration_ms))
-        else:
-            kept.append(cue)
-    return dataclasses.replace(doc, cues=kept, fixes=fixes)

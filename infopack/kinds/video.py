@@ -30,11 +30,10 @@ from infopack.kinds.ffmpeg import (
 from infopack.kinds.probe import MediaInfo, VideoStream, container_signature, probe_av
 from infopack.kinds.specs import Profile, VideoSpec
 from infopack.kinds.split import split_video
-from infopack.kinds.subtitle import prepare_subtitles
+from infopack.kinds.subtitle import prepare_subtitles, sidecar_estimate
 from infopack.kinds.thumbnails import contact_sheet, poster
+from infopack.subtitles import burn_in_graph
 from infopack.tools import safe_arg
-
-SIDECAR_FACTOR = 2      # a sidecar can grow (re-encoding, wrapping): estimated at twice its source
 
 
 def target_size(video: VideoStream, max_w: int, max_h: int) -> tuple[int, int]:
@@ -77,17 +76,17 @@ class VideoKind(Kind):
     def supported_by(self, profile: Profile) -> bool:
         return profile.video is not None
 
-    def output_roles(self, info: MediaInfo, profile: Profile, *, subtitles: tuple[Path, ...] = ()) -> dict[str, str]:
+    def output_roles(self, info: MediaInfo, profile: Profile, *, subtitles: tuple = ()) -> dict[str, str]:
         roles = {"main": profile.extension}
         if subtitles and profile.subtitles.sidecar:
             roles["sidecar"] = ".srt"
         return roles
 
-    def estimate(self, info: MediaInfo, profile: Profile, *, subtitles: tuple[Path, ...] = (),
+    def estimate(self, info: MediaInfo, profile: Profile, *, subtitles: tuple = (),
                  video_bits: int | None = None) -> dict[str, int]:
         """`video_bits` (a fitted rate, see infopack.plan.fit), else the target bitrate, else the
         maxrate cap (CRF output is usually well below it), plus the soundtrack; 2% and a few
-        KiB for the container. A sidecar at twice its source's size."""
+        KiB for the container. A sidecar as infopack.kinds.subtitle estimates it."""
         if profile.video is None:
             raise UsageError(profile.source, f"profile {profile.id} plays no video")
         if video_bits is None:
@@ -96,14 +95,17 @@ class VideoKind(Kind):
         sizes = {"main": int(info.duration * (video_bits + audio_bits) / 8 * (1 + CONTAINER_OVERHEAD))
                  + VIDEO_FILE_EXTRA}
         if subtitles and profile.subtitles.sidecar:
-            sizes["sidecar"] = sum(p.stat().st_size for p in subtitles[:1]) * SIDECAR_FACTOR
+            sizes["sidecar"] = sidecar_estimate(subtitles[0], info.duration)
         return sizes
 
     def prepare_subtitles(self, item: Source, info: MediaInfo, profile: Profile, work_dir: Path, *,
-                          language_class: str | None = None) -> PreparedSubtitles | None:
-        """Burned-in subtitles are drawn for the output's frame size."""
+                          language_class: str | None = None, manifest: Path | None = None,
+                          require: bool = False) -> PreparedSubtitles | None:
+        """Burned-in subtitles are drawn for the output's frame size; cues end a frame before its end."""
         play_res = target_size(info.video, profile.video.max_width, profile.video.max_height)
-        return prepare_subtitles(item, profile, work_dir, duration=info.duration, language_class=language_class,
+        return prepare_subtitles(item, info, profile, work_dir, fps=float(target_fps(info.video.fps,
+                                                                                     profile.video.max_fps)),
+                                 manifest=manifest, require=require, language_class=language_class,
                                  play_res=play_res)
 
     def command(self, job: EncodeJob, out: Path) -> list[str]:
@@ -163,17 +165,23 @@ class VideoKind(Kind):
                 burn += f":fontsdir={filter_path(subs.fonts_dir)}"
             filters.append(burn)
 
+        picture, video_map = ["-vf", ",".join(filters)], "0:V:0"
+        if subs and subs.burn_track and job.profile.subtitles.burn:      # an image track, overlaid
+            graph, video_map = burn_in_graph(filters, subs.burn_track, video_size=(video.width, video.height),
+                                             output_size=(width, height), pix_fmt=spec.pix_fmt)
+            picture = ["-filter_complex", graph]
+
         args = ffmpeg_head() + ["-i", safe_arg(job.info.path)]
         soft = bool(subs and subs.mux_srt and job.profile.subtitles.soft) and not first_pass
         if soft:
             args += ["-i", safe_arg(subs.mux_srt)]
-        args += ["-map", "0:V:0"] if first_pass else ["-map", "0:V:0", "-map", "0:a:0?"]
+        args += ["-map", video_map] if first_pass else ["-map", video_map, "-map", "0:a:0?"]
         if soft:
             args += ["-map", "1:s:0"]
         args += STRIP_FLAGS
         if spec.flags:
             args += ["-flags:v", "+bitexact" + spec.flags]      # replaces STRIP_FLAGS' -flags:v, keeps bitexact
-        args += ["-vf", ",".join(filters), "-c:v", spec.codec, "-threads", str(spec.threads)]
+        args += picture + ["-c:v", spec.codec, "-threads", str(spec.threads)]
         args += codec.encoder_args(spec, two_pass)
         args += _rate_control(spec, job.video_bitrate)
         args += ["-g", str(max(1, round(float(fps) * spec.gop_seconds))), "-bf", str(spec.bframes)]

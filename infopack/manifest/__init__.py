@@ -17,10 +17,12 @@ from pathlib import Path
 from infopack.errors import UsageError
 from infopack.manifest.titles import name_rules
 from infopack.kinds import REGISTRY
+from infopack.subtitles.choose import SubtitleSpec, parse_subtitles_spec
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
-BUNDLE_KEYS = {"id", "title", "profile", "card", "version", "root", "fit", "max_cards", "subtitle_class"}
+BUNDLE_KEYS = {"id", "title", "profile", "card", "version", "root", "fit", "max_cards", "subtitle_class",
+               "require_subtitles"}
 ITEM_KEYS = {"id", "title", "source", "subtitles", "group", "episode", "priority", "kind", "title_allow"}
 
 
@@ -29,7 +31,7 @@ class Item:
     id: str
     title: str
     source: Path
-    subtitles: tuple[Path, ...] = ()
+    subtitles: tuple[Path, ...] = ()    # the subtitle file the manifest names (subtitle_spec mode "file")
     group: str | None = None
     episode: int | None = None
     priority: int = 0
@@ -37,6 +39,14 @@ class Item:
     order: int = 0               # position in the manifest
     title_allow: tuple[str, ...] = ()   # name patterns the curator allows in title and group
     options: dict = field(default_factory=dict, compare=False)   # keys kinds declare (Kind.item_options)
+    subtitle_spec: SubtitleSpec = SubtitleSpec("auto")   # what `subtitles` says: a file, a track, none, or absent
+
+    def __post_init__(self):
+        """An item made in code with `subtitles` and no spec names that file, as the manifest's key would."""
+        if len(self.subtitles) > 1:
+            raise ValueError(f"item {self.id}: one subtitle source, not {len(self.subtitles)}")
+        if self.subtitles and self.subtitle_spec.mode == "auto":
+            object.__setattr__(self, "subtitle_spec", SubtitleSpec("file", file=Path(self.subtitles[0]).name))
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,7 @@ class Bundle:
     fit: bool = False
     max_cards: int | None = None
     subtitle_class: str | None = None
+    require_subtitles: bool = False     # a video without Korean subtitles (and audio not Korean) stops the build
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -101,6 +112,9 @@ def load_manifest(path: str | os.PathLike, *, check_files: bool = True) -> Bundl
     subtitle_class = bundle.get("subtitle_class")
     if subtitle_class is not None:
         subtitle_class = _require_str(where, "bundle.subtitle_class", subtitle_class)
+    require_subtitles = bundle.get("require_subtitles", False)
+    if not isinstance(require_subtitles, bool):
+        raise where.fail("bundle.require_subtitles", "must be true or false")
 
     base = manifest_path.resolve().parent
     root = base
@@ -122,7 +136,7 @@ def load_manifest(path: str | os.PathLike, *, check_files: bool = True) -> Bundl
 
     return Bundle(id=bundle_id, title=title, profile=profile, card=card, manifest_path=manifest_path,
                   root=root, items=tuple(items), version=version, fit=fit, max_cards=max_cards,
-                  subtitle_class=subtitle_class, raw=data)
+                  subtitle_class=subtitle_class, require_subtitles=require_subtitles, raw=data)
 
 
 def _load_item(where: _Where, n: int, raw, base: Path, root: Path, seen: set[str], check_files: bool) -> Item:
@@ -138,13 +152,9 @@ def _load_item(where: _Where, n: int, raw, base: Path, root: Path, seen: set[str
     seen.add(item_id)
     title = _require_str(where, f"{label}.title", raw.get("title"))
     source = _resolve(where, f"{label}.source", raw.get("source"), base, root, check_files)
-    subs = raw.get("subtitles", [])
-    if isinstance(subs, str):
-        subs = [subs]
-    if not isinstance(subs, list):
-        raise where.fail(f"{label}.subtitles", "must be a list of paths")
-    subtitles = tuple(_resolve(where, f"{label}.subtitles[{i}]", s, base, root, check_files)
-                      for i, s in enumerate(subs))
+    spec = parse_subtitles_spec(raw.get("subtitles"), manifest=where.path, key=f"{label}.subtitles")
+    subtitles = (_resolve(where, f"{label}.subtitles", spec.file, base, root, check_files),) \
+        if spec.mode == "file" else ()
     group = raw.get("group")
     if group is not None:
         group = _require_str(where, f"{label}.group", group)
@@ -160,7 +170,7 @@ def _load_item(where: _Where, n: int, raw, base: Path, root: Path, seen: set[str
     title_allow = _title_allow(where, f"{label}.title_allow", raw.get("title_allow", []))
     return Item(id=item_id, title=title, source=source, subtitles=subtitles, group=group,
                 episode=episode, priority=priority, kind=kind, order=n, title_allow=title_allow,
-                options=_kind_options(where, label, raw, options))
+                subtitle_spec=spec, options=_kind_options(where, label, raw, options))
 
 
 def _kind_options(where: _Where, label: str, raw: dict, declared: dict[str, type]) -> dict:

@@ -9,23 +9,27 @@ from __future__ import annotations
 
 from infopack.kinds import REGISTRY, MediaInfo
 from infopack.kinds.specs import Profile
+from infopack.kinds.subtitle import likely_source
 from infopack.manifest import Bundle
 from infopack.plan.layout import card_paths
 
 
 def planned_items(bundle: Bundle, profile: Profile, infos: dict[str, MediaInfo],
-                  video_bits: dict[str, int] | int | None = None) -> dict[str, dict[str, int]]:
+                  video_bits: dict[str, int] | int | None = None, subtitles: dict[str, tuple] | None = None
+                  ) -> dict[str, dict[str, int]]:
     """{item id: {card path: estimated bytes}} for the items in `infos` (a build may leave some out);
-    `video_bits` per item id, or one rate for all."""
+    `video_bits` per item id, or one rate for all; `subtitles`: item id -> its chosen subtitle
+    source (0 or 1), else the likely one."""
     items = [item for item in bundle.items if item.id in infos]
     roles, estimates = {}, {}
     for item in items:
         info = infos[item.id]
         kind = REGISTRY.kind_named(info.kind)
         bits = video_bits.get(item.id) if isinstance(video_bits, dict) else video_bits
-        subtitles = item.subtitles if kind.subtitled else ()
-        estimates[item.id] = kind.estimate(info, profile, subtitles=subtitles, video_bits=bits)
-        roles[item.id] = kind.output_roles(info, profile, subtitles=subtitles)
+        subs = () if not kind.subtitled else subtitles[item.id] if subtitles and item.id in subtitles \
+            else likely_source(item, info)
+        estimates[item.id] = kind.estimate(info, profile, subtitles=subs, video_bits=bits)
+        roles[item.id] = kind.output_roles(info, profile, subtitles=subs)
     paths = card_paths([(item, infos[item.id].kind, roles[item.id]) for item in items],
                        ascii_only=profile.ascii_names)
     return {item.id: {paths[item.id][role]: size for role, size in estimates[item.id].items()}

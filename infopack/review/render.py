@@ -97,7 +97,9 @@ def item_context(item: ItemView, m: dict, *, thumb: ThumbSource, media_src: str 
         "card_id": item.card_id, "size_text": human_size(item.size), "profile": item.profile,
         "duration_text": clock(item.duration) if item.duration > 0 else "",
         "player": kind.player, "subtitled": kind.subtitled,
-        "mode_label": mode_label, "burn": kind.subtitled and mode == "burn" and bool(item.subtitles),
+        "mode_label": mode_label, "burn": kind.subtitled and mode == "burn" and delivered(subs),
+        "subtitle_source": subs.get("subtitle_source") or "",
+        "no_subtitles": subs.get("missing_message") if subs.get("subtitles_missing") else "",
         "files": [{"path": f.path, "size_text": human_size(f.size)} for f in item.files],
         "poster_src": thumb(item, "poster"),
         "sheet_src": thumb(item, "sheet") if "sheet" in kind.thumbnails and sheets else None,
@@ -112,6 +114,11 @@ def item_context(item: ItemView, m: dict, *, thumb: ThumbSource, media_src: str 
         "scan": scan_item(item, scans),
         "reading": reading_context(item, m, thumb=thumb, only_flagged=not sheets),
     }
+
+
+def delivered(subs: dict) -> bool:
+    """The build's subtitle report says subtitles reached the card (older reports name no source)."""
+    return bool(subs) and subs.get("subtitle_source", "") is not None and not subs.get("empty")
 
 
 def render_page(view: BundleView, *, mode: str, lang: str, thumb: ThumbSource,

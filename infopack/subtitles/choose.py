@@ -16,6 +16,7 @@ Manifest syntax (the item's `subtitles` key):
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ class SubtitleSpec:
         if self.mode == "track":
             return f'["track:{self.track}"]'
         if self.mode == "file":
-            return f'["{self.file}"]'
+            return f"[{json.dumps(self.file, ensure_ascii=False)}]"
         return "(not set)"
 
 
@@ -116,7 +117,8 @@ class Choice:
 
 
 @dataclass
-class _Verdicts:
+class Verdicts:
+    """Sources sorted into Korean candidates and the others, each with its reason."""
     korean: list[Considered] = field(default_factory=list)
     other: list[Considered] = field(default_factory=list)
 
@@ -147,15 +149,11 @@ def choose_source(spec: SubtitleSpec, sidecars: list[SubtitleSource], tracks: li
             tuple(warnings), explicit=True)
     if spec.mode == "track":
         return _named_track(spec.track, tracks, where, manifest)
-    verdicts = _Verdicts()
-    for source in sidecars:
-        _judge_sidecar(source, read_text, verdicts)
-    for source in tracks:
-        _judge_track(source, read_text, verdicts)
+    verdicts = judge_sources(sidecars, tracks, read_text)
     if len(verdicts.korean) > 1:
         raise UsageError(manifest, f"{where}: {len(verdicts.korean)} Korean subtitle sources, and an item shows "
                                    f"one: " + "; ".join(f"{c.source.describe()} ({c.reason}): write "
-                                                        f"subtitles = {_spec_for(c.source)}"
+                                                        f"subtitles = {spec_for(c.source)}"
                                                         for c in verdicts.korean)
                                    + ' in its [[items]] entry (or subtitles = "none")')
     if verdicts.korean:
@@ -166,7 +164,19 @@ def choose_source(spec: SubtitleSpec, sidecars: list[SubtitleSource], tracks: li
     return Choice(None, looked, tuple(verdicts.other))
 
 
-def _spec_for(source: SubtitleSource) -> str:
+def judge_sources(sidecars: list[SubtitleSource], tracks: list[SubtitleSource],
+                  read_text: Callable[[SubtitleSource], str]) -> Verdicts:
+    """Each source as a Korean candidate or not, with the reason (what `choose_source` decides
+    from; `infopack init` writes one candidate and lists the rest)."""
+    verdicts = Verdicts()
+    for source in sidecars:
+        _judge_sidecar(source, read_text, verdicts)
+    for source in tracks:
+        _judge_track(source, read_text, verdicts)
+    return verdicts
+
+
+def spec_for(source: SubtitleSource) -> str:
     if source.track is not None:
         return SubtitleSpec("track", track=source.track.number).to_toml()
     return SubtitleSpec("file", file=source.display).to_toml()
@@ -180,7 +190,7 @@ def _measure(source: SubtitleSource, read_text) -> tuple[float | None, str]:
         return None, f"unreadable: {exc.problem}"
 
 
-def _judge_sidecar(source: SubtitleSource, read_text, verdicts: _Verdicts) -> None:
+def _judge_sidecar(source: SubtitleSource, read_text, verdicts: Verdicts) -> None:
     word = name_language(source.path)
     if word is not None and word not in KOREAN_NAME_TAGS:
         verdicts.other.append(Considered(source, f"not Korean: the file name says {word!r}"))
@@ -195,7 +205,7 @@ def _judge_sidecar(source: SubtitleSource, read_text, verdicts: _Verdicts) -> No
         verdicts.other.append(Considered(source, f"not Korean: {share:.0%} of its letters are Hangul"))
 
 
-def _judge_track(source: SubtitleSource, read_text, verdicts: _Verdicts) -> None:
+def _judge_track(source: SubtitleSource, read_text, verdicts: Verdicts) -> None:
     track = source.track
     said_korean = track.korean_tag or track.korean_title
     why_korean = f"language tag {track.language}" if track.korean_tag else f"title {track.title!r}"
@@ -214,7 +224,7 @@ def _judge_track(source: SubtitleSource, read_text, verdicts: _Verdicts) -> None
     elif track.kind == "image":
         unclear = f"tag {track.language or 'none'}" + (f", title {track.title!r}" if track.title else "")
         reason = (f"language {'unclear' if said_korean else 'unknown'} ({unclear}) and its text is pictures; "
-                  f"if it is Korean, choose it with subtitles = {_spec_for(source)}")
+                  f"if it is Korean, choose it with subtitles = {spec_for(source)}")
     else:
         share, problem = _measure(source, read_text)
         if share is None:

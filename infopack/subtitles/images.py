@@ -129,6 +129,13 @@ def check_tesseract(lang: str) -> str:
     return exe
 
 
+@lru_cache(maxsize=1)
+def tesseract_version() -> str:
+    """`tesseract 5.3.0`: its first line, for cache keys of OCR text."""
+    proc = run([binary("tesseract"), "--version"], timeout=60, what="tesseract --version")
+    return (proc.stdout or proc.stderr).decode("utf-8", "replace").strip().splitlines()[0]
+
+
 def image_events(media: str | os.PathLike, track: TrackInfo, name: str, *,
                  duration_s: float | None = None) -> list[tuple[int, int]]:
     """(start, end) in ms of every picture the track shows, from the decoded subtitles.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from infopack.errors import InfopackError
+from infopack.errors import InfopackError, naming_instead
 from infopack.subtitles.clean import clean
 from infopack.subtitles.images import LOW_CONFIDENCE, ocr_track
 from infopack.subtitles.model import SubtitleDoc
@@ -39,12 +39,14 @@ class SourceReader:
         """The source's cues: a file read, a text track extracted and read, an image track OCR'd."""
         key = (os.fspath(source.path), None if source.track is None else source.track.index)
         if key not in self._docs:
-            self._docs[key] = self._read(source)
+            with naming_instead(self.work_dir, source.display):
+                self._docs[key] = self._read(source)
         return self._docs[key].evolve()
 
     def text(self, source: SubtitleSource) -> str:
-        """All cue text, for measuring the language (`choose_source`'s `read_text`)."""
-        return "\n".join(cue.text for cue in self.doc(source).cues)
+        """All cue text once scrubbed, for measuring the language (`choose_source`'s `read_text`): a
+        short Korean file's credit line (a URL, an e-mail, a romanised name) must not outweigh it."""
+        return "\n".join(cue.text for cue in scrub(self.doc(source)).cues)
 
     def _read(self, source: SubtitleSource) -> SubtitleDoc:
         track = source.track
