@@ -3,7 +3,8 @@
 A PDF starts with `%PDF-` (readers accept it anywhere in the first KiB); an EPUB is a
 zip whose first entry is `mimetype` holding `application/epub+zip`; a text file is
 bytes that decode as Korean or Unicode text (the subtitle decoder: BOMs, UTF-8, CP949,
-then charset-normalizer), without the control characters binary data is full of.
+then charset-normalizer), without the control characters binary data is full of, and
+not subtitle cues (an SRT saved as `.txt` is subtitles).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import zipfile
 
 from infopack.errors import InfopackError
 from infopack.subtitles.encoding import decode_subtitle_bytes
+from infopack.subtitles.readers import READERS
 
 PDF, EPUB, TXT = "pdf", "epub", "txt"
 DOCUMENT_KINDS = (PDF, EPUB, TXT)
@@ -61,4 +63,9 @@ def is_text(data: bytes) -> bool:
     except InfopackError:
         return False
     printable = sum(1 for ch in text if ch.isprintable() or ch in "\n\r\t")
-    return printable >= 0.98 * len(text)
+    return printable >= 0.98 * len(text) and not _is_subtitles(text)
+
+
+def _is_subtitles(text: str) -> bool:
+    """Cues with timings (an SRT saved as .txt, common in downloads) are subtitles, not a book."""
+    return any(reader.sniff(text) for reader in READERS)

@@ -93,6 +93,11 @@ class Kind:
         """Whether a file starting with `head` (its first bytes) is of this kind by content."""
         return False
 
+    def claims(self, path: Path) -> bool:
+        """Whether `init` makes an item of a file with one of this kind's extensions (a kind whose
+        extension other files share looks at the content: an SRT saved as .txt is no book)."""
+        return True
+
     def probe(self, path: Path) -> MediaInfo:
         raise InfopackError(path, f"a {self.name} file cannot be an item of its own")
 

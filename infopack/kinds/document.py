@@ -79,6 +79,9 @@ class DocumentKind(Kind):
             return True
         return head.startswith(b"PK\x03\x04") and head[30:38] == b"mimetype" and EPUB_MIMETYPE in head[38:120]
 
+    def claims(self, path: Path) -> bool:
+        return sniff_document(path) is not None
+
     def probe(self, path: Path) -> MediaInfo:
         """Readable as its format (a password, DRM or damage is said now, not at build time)."""
         fmt = source_format(path)

@@ -100,7 +100,8 @@ def init_manifest(folder: Path, *, force: bool = False, profile: str = "notel-48
         raise UsageError(target, "already exists; edit it, or use --force to replace it")
     files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
     media_extensions = REGISTRY.extensions(items=True)
-    media = [p for p in files if p.suffix.lower() in media_extensions]
+    media = [p for p in files if p.suffix.lower() in media_extensions
+             and REGISTRY.kind_for_extension(p.suffix).claims(p)]
     if not media:
         raise UsageError(folder, "no media files found (looked for " + ", ".join(sorted(media_extensions)) + ")")
     bundle_id = slug(folder.resolve().name) or "bundle"
