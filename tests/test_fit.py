@@ -22,7 +22,7 @@ from infopack.plan.fit import fit_budgets
 from infopack.kinds.base import EncodeJob
 from infopack.kinds import REGISTRY, probe_source
 from infopack.kinds.subtitle import prepare_subtitles
-from infopack.kinds.video import target_size
+from infopack.kinds.video import frame_size
 from infopack.plan.layout import card_paths
 from infopack.manifest import load_manifest
 from infopack.plan.packing import PackItem, pack
@@ -71,7 +71,7 @@ def encode_all(bundle, profile, budgets, work):
         item_dir.mkdir(parents=True)
         subs = None
         if item.subtitles and info.kind == "video":
-            play_res = target_size(info.video, profile.video.max_width, profile.video.max_height)
+            play_res = frame_size(info, profile.video)
             subs = prepare_subtitles(item, profile, item_dir, duration=info.duration, play_res=play_res)
         handler = REGISTRY.kind_named(info.kind)
         job = EncodeJob(item, info, profile, item_dir, subs, video_bitrate=budgets.get(item.id))

@@ -18,7 +18,7 @@ from infopack.errors import CheckFailed
 from infopack.kinds.base import EncodeJob
 from infopack.kinds import REGISTRY, probe_source
 from infopack.kinds.subtitle import prepare_subtitles
-from infopack.kinds.video import target_size
+from infopack.kinds.video import frame_size
 from infopack.plan.layout import card_paths
 from infopack.manifest import Item
 from infopack.profiles import _extra_dirs, add_profile_dir, load_profile, profile_text
@@ -50,7 +50,7 @@ def encode(profile_id, samples_dir, work):
     info = probe_source(source)
     work.mkdir(parents=True)
     subs = prepare_subtitles(item, profile, work, duration=info.duration,
-                             play_res=target_size(info.video, profile.video.max_width, profile.video.max_height))
+                             play_res=frame_size(info, profile.video))
     job = EncodeJob(item, info, profile, work, subs)
     handler = REGISTRY.kind_named("video")
     produced = handler.transcode(job)

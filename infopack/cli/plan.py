@@ -39,6 +39,8 @@ def plan(manifest: Path, fit: bool) -> None:
     console.print(table)
     if result.result.left_out:
         console.print("left out (does not fit within max_cards): " + ", ".join(result.result.left_out))
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
     for problem in result.result.problems:
         console.print(f"[red]problem:[/red] {problem}")
     if result.result.problems:
