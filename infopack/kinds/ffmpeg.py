@@ -22,6 +22,9 @@ STRIP_FLAGS = ["-map_metadata", "-1", "-map_chapters", "-1",
 # What ffmpeg says when its output could not be written to the end (it may still exit 0).
 _WRITE_FAILED = re.compile(r"Error writing trailer|Error closing file|No space left on device|Disk quota exceeded")
 
+_ADDRESS = re.compile(r" @ 0x[0-9a-f]+")
+_REPEATED = re.compile(r"Last message repeated \d+ times?$")
+
 LOUDNORM = "loudnorm=I=-16:TP=-1.5:LRA=11"   # EBU R128, a little louder for tiny speakers
 
 # Size estimates of what ffmpeg writes: MP4/AVI/MP3 headers and indexes as a share of the
@@ -71,9 +74,10 @@ def run_ffmpeg(args: list[str], *, item_id: str, source: Path, duration: float) 
 
 
 def warning_lines(stderr: bytes) -> list[str]:
-    """The non-empty lines of an encode's stderr, each once, in order (ffmpeg repeats some)."""
-    text = stderr.decode("utf-8", "replace")
-    return list(dict.fromkeys(line.strip() for line in text.splitlines() if line.strip()))
+    """The lines of an encode's stderr, each once, in order, without the memory addresses
+    ffmpeg prints (`[swscaler @ 0x5605...]`: they differ on every run, the report must not)."""
+    lines = (_ADDRESS.sub("", line).strip() for line in stderr.decode("utf-8", "replace").splitlines())
+    return list(dict.fromkeys(line for line in lines if line and not _REPEATED.match(line)))
 
 
 def decode_check(path: Path, *, item_id: str, duration: float, forbid_b_frames: bool = False) -> None:

@@ -54,9 +54,16 @@ def frame_size(info: MediaInfo, spec: VideoSpec) -> tuple[int, int]:
         raise UsageError(info.path, exc.problem) from None
 
 
+# The rates sources are made at. A measured rate this close to one of them is that rate:
+# Matroska's millisecond timestamps make ffprobe say 19001/317 for 59.94 fps.
+STANDARD_RATES = tuple(Fraction(n, d) for n, d in ((24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1),
+                                                  (48, 1), (50, 1), (60000, 1001), (60, 1)))
+
+
 def target_fps(source_fps: float, max_fps: float) -> Fraction:
     """Keep the source rate when allowed; halve 50/60 fps sources; else cap."""
-    fps = Fraction(source_fps).limit_denominator(1001)
+    fps = next((rate for rate in STANDARD_RATES if abs(source_fps / rate - 1) < 0.0002),
+               Fraction(source_fps).limit_denominator(1001))
     if fps <= max_fps:
         return fps
     if fps / 2 <= max_fps:
