@@ -5,7 +5,8 @@ nothing left in OUT that looks like a finished card.
 Read-only and full disks are real where this machine lets the tests mount a tmpfs (as root
 here); elsewhere a read-only OUT is a folder without write permission (a non-root user) or,
 for root without `mount`, the OS call simulated with monkeypatch, and a full disk is the
-OS error simulated at a write of the build. `DISKS` says which ran.
+OS error simulated at a write of the build. Each test records which ran as its `disk`
+property (`pytest --junitxml`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ id = "clip"
 title = "시장 풍경"
 source = "media/clip02.mkv"
 """
-DISKS: dict[str, str] = {}         # case -> "tmpfs" or how it was simulated
 
 
 @pytest.fixture
@@ -118,17 +118,17 @@ def test_out_inside_a_file_is_named(run_cli, folder, keys_dir):
 
 
 @pytest.mark.parametrize("existing", [True, False], ids=["existing", "to-create"])
-def test_a_read_only_out_is_named(run_cli, folder, keys_dir, tmpfs, monkeypatch, existing):
+def test_a_read_only_out_is_named(run_cli, folder, keys_dir, tmpfs, monkeypatch, record_property, existing):
     disk = folder / "card"
     if tmpfs(disk, "ro,size=1m"):
-        DISKS["read-only"] = "tmpfs"
+        how = "tmpfs"
     elif os.geteuid() != 0:
         disk.mkdir()
         disk.chmod(0o555)                         # permissions stop a non-root user
-        DISKS["read-only"] = "chmod 555 (non-root)"
+        how = "chmod 555 (non-root)"
     else:
         disk.mkdir()
-        DISKS["read-only"] = "EROFS simulated at os.mkdir"
+        how = "EROFS simulated at os.mkdir"
         real_mkdir = os.mkdir
 
         def read_only_mkdir(path, *args, **kwargs):
@@ -136,8 +136,9 @@ def test_a_read_only_out_is_named(run_cli, folder, keys_dir, tmpfs, monkeypatch,
                 raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
             return real_mkdir(path, *args, **kwargs)
         monkeypatch.setattr(os, "mkdir", read_only_mkdir)
+    record_property("disk", how)
     out = disk if existing else disk / "out"
-    wanted = "read-only disk" if "chmod" not in DISKS["read-only"] else "cannot"
+    wanted = "cannot write" if how.startswith("chmod") else "read-only disk"
     assert_one_line(build(run_cli, folder, keys_dir, out), out, str(out), wanted)
 
 
@@ -155,31 +156,24 @@ def build_sizes(samples_dir, curator_key, tmp_path_factory) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("where", ["encoding", "sealing"])
-def test_a_full_disk_is_named(run_cli, folder, keys_dir, tmpfs, monkeypatch, build_sizes, where):
+def test_a_full_disk_is_named(run_cli, folder, keys_dir, tmpfs, monkeypatch, record_property, build_sizes, where):
     """Full while ffmpeg writes the video (ffmpeg 5.1 may still exit 0), or while the build writes
     its manifests and reports after the video fitted."""
     video, total = build_sizes
     pages = 4096
     size = 16 * 1024 if where == "encoding" else (video + (total - video) // 4) // pages * pages + pages
     disk = folder / "disk"
-    if tmpfs(disk, f"size={size}"):
-        DISKS[f"full while {where}"] = "tmpfs"
-    else:
+    how = "tmpfs"
+    if not tmpfs(disk, f"size={size}"):
         disk.mkdir()
-        DISKS[f"full while {where}"] = "ENOSPC simulated"
+        how = "ENOSPC simulated"
         target = {"sealing": "infopack.build.assemble.fix_mtimes",
                   "encoding": "infopack.kinds.ffmpeg.run_with_progress"}[where]
 
         def full(*args, **kwargs):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         monkeypatch.setattr(target, full)
+    record_property("disk", how)
     out = disk / "out"
     assert_one_line(build(run_cli, folder, keys_dir, out), out, str(out), "disk holding this folder is full")
     assert list(out.iterdir()) == []
-
-
-def test_which_disks_were_real(capsys):
-    """Printed for the record: which of the disk cases above ran on a real tmpfs."""
-    with capsys.disabled():
-        print("\n" + "; ".join(f"{case}: {how}" for case, how in sorted(DISKS.items())))
-    assert all(how for how in DISKS.values())
