@@ -152,9 +152,13 @@ def test_the_portrait_phone_clip_comes_out_upright_and_portrait(manifest, built)
 
 def test_the_anamorphic_dvd_keeps_its_displayed_aspect_in_square_pixels(manifest, built):
     item = items_by_source(manifest[0])[DVD]
+    source = video_stream(manifest[0].parent / DVD)
+    sar = Fraction(source["sample_aspect_ratio"].replace(":", "/"))
+    wanted = display_aspect(source["width"], source["height"], sar, rotation(source))
+    assert (source["width"], source["height"], wanted) == (720, 480, Fraction(16, 9))      # SAR 32:27
     stream = video_stream(card_file(built, item["id"]))
-    assert stream["sample_aspect_ratio"] in ("1:1", None) or "sample_aspect_ratio" not in stream
-    assert abs(Fraction(stream["width"], stream["height"]) / Fraction(16, 9) - 1) < Fraction(1, 100)
+    assert stream.get("sample_aspect_ratio", "1:1") == "1:1"
+    assert abs(Fraction(stream["width"], stream["height"]) / wanted - 1) < Fraction(1, 100)
 
 
 def test_every_output_holds_its_level_at_its_rate(manifest, built):
