@@ -122,8 +122,10 @@ def run(args: list[str], *, timeout: float, what: str, input: bytes | None = Non
 
 
 def run_with_progress(args: list[str], *, timeout: float, what: str, subject=None,
-                      on_progress: Callable[[float], None] | None = None) -> None:
-    """Run an ffmpeg that writes `-progress pipe:1`; call on_progress(seconds of media done) as it goes."""
+                      on_progress: Callable[[float], None] | None = None) -> bytes:
+    """Run an ffmpeg that writes `-progress pipe:1`; call on_progress(seconds of media done) as it goes.
+
+    Returns what it wrote to stderr (its warnings: the caller decides what they mean)."""
     log_command(args)
     with tempfile.TemporaryFile() as errors:
         proc = _start(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
@@ -145,11 +147,13 @@ def run_with_progress(args: list[str], *, timeout: float, what: str, subject=Non
             _forget(proc)
         if timed_out.is_set():
             raise InfopackError(subject, f"{what} took longer than {timeout:.0f} s and was stopped")
+        errors.seek(0)
+        stderr = errors.read()
         if proc.returncode != 0:
             if _stopping.is_set():
                 raise InfopackError(subject, f"{what} stopped: interrupted")
-            errors.seek(0)
-            raise InfopackError(subject, f"{what} failed: {last_error_line(errors.read())}")
+            raise InfopackError(subject, f"{what} failed: {last_error_line(stderr)}")
+        return stderr
 
 
 # -- children: a registry, so an interrupt stops every program we started -----------------

@@ -63,12 +63,31 @@ def broken(change):
     (broken(lambda d: d["files"].__setitem__(0, "a.mp4")), "files[0] must be an object"),
     (broken(lambda d: d["card"].update(owner="x")), "unknown field 'card.owner'"),
     (broken(lambda d: d["items"][1]["files"].append("없는 파일.mp4")), "items[1].files names '없는 파일.mp4'"),
+    (broken(lambda d: d["items"][0].update(title_allow="date-ymd")), "'items[0].title_allow' must be a list"),
+    (broken(lambda d: d["items"][0].update(title_allow=[])), "items[0].title_allow must be a non-empty list"),
+    (broken(lambda d: d["items"][0].update(title_allow=[3])), "items[0].title_allow must be a non-empty list"),
 ])
 def test_anything_but_a_card_manifest_is_refused_with_its_reason(built, make, says):
     from infopack.release.card_manifest import CardManifest, CardManifestError
     with pytest.raises(CardManifestError) as caught:
         CardManifest.from_bytes(make(json.loads(manifest_bytes(built))))
     assert says in str(caught.value)
+
+
+def test_title_allow_is_kept_only_where_the_curator_gave_one(built):
+    """Absent when empty, so manifests of items without it keep their bytes; read back as written."""
+    from infopack.release.card_manifest import CardManifest, ItemEntry
+    manifest = CardManifest.from_bytes(manifest_bytes(built))
+    assert all(item.title_allow == () for item in manifest.items)
+    assert b"title_allow" not in manifest_bytes(built)
+    first = manifest.items[0]
+    allowed = CardManifest.create(bundle=manifest.bundle, card=manifest.card, profile=manifest.profile,
+                                  files=manifest.files, items=[ItemEntry(first.id, first.title, first.kind,
+                                                                         first.files, ("date-korean",)),
+                                                               *manifest.items[1:]])
+    data = allowed.to_bytes()
+    assert json.loads(data)["items"][0]["title_allow"] == ["date-korean"]
+    assert CardManifest.from_bytes(data) == allowed and CardManifest.from_bytes(data).to_bytes() == data
 
 
 def test_a_malformed_manifest_is_the_verifiers_manifest_format_finding(run_cli, built_copy, keys_dir,

@@ -11,13 +11,14 @@ import pytest
 
 import infopack.scan.raw_bytes as raw_bytes
 from infopack.checks import WARNING
+from infopack.kinds.mpeg_audio import clean_mp3_file
 from infopack.scan import scan_file, scan_paths
 from infopack.scan.bare_containers import bare_container
 from infopack.scan.container import probe, probe_findings
 from infopack.scan.file_kinds import KINDS
 from infopack.scan.joined_search import RawSearcher, fixed_start
 from infopack.scan.messages import shown
-from infopack.scan.raw_bytes import raw_findings, raw_searcher
+from infopack.scan.raw_bytes import SHIFTED_CHECK, raw_findings, raw_searcher
 from infopack.scan.scan_strings import ScanString, scan_data
 from infopack.tools import parallel_map
 
@@ -63,10 +64,13 @@ def test_joined_search_finds_what_each_pattern_finds_alone(tmp_path, monkeypatch
     path.write_bytes(bytes(data))
     expected = first_matches_one_by_one(path, kind)
     got = raw_findings(str(path), "blob.bin", kind)
-    assert [(f.check, f.message) for f in got] == [
+    assert [(f.check, f.message) for f in got if f.check != SHIFTED_CHECK] == [
         (check, f"{description}: {shown(matched, 60)} at byte {offset}")
         for check, description, offset, matched in expected]
     assert len(expected) >= 3
+    # LAME's name is looked for at every bit offset, beside the data file's patterns
+    assert ("LAME3.100" in [f.message.split("'")[1][:9] for f in got if f.check == SHIFTED_CHECK]) == (
+        b"LAME3.100" in data)
 
 
 def test_the_patterns_are_joined_into_a_few_passes():
@@ -142,6 +146,7 @@ def bare_media(tmp_path_factory):
     ffmpeg(*VIDEO, *NO_SEI, *STRIP, d / "bare.mp4")
     ffmpeg("-f", "lavfi", "-i", "sine=d=1", "-c:a", "aac", *STRIP, d / "bare.m4a")
     ffmpeg(*AUDIO, "-id3v2_version", "0", *STRIP, d / "bare.mp3")
+    clean_mp3_file(d / "bare.mp3")                      # as the build does
     ffmpeg(*VIDEO, *NO_SEI, *STRIP, "-metadata", "title=Secret", d / "title.mp4")
     ffmpeg(*VIDEO, *NO_SEI, *STRIP, "-metadata", "creation_time=2024-05-01T10:00:00Z", d / "created.mp4")
     ffmpeg(*VIDEO, *NO_SEI, *STRIP, "-metadata:s:a:0", "language=kor", d / "language.mp4")
@@ -162,6 +167,16 @@ def test_bare_files_are_read_natively_and_ffprobe_agrees_they_are_clean(bare_med
     info, complaint = probe(path)
     assert probe_findings(info, name) == [] and complaint == ""
     assert [f for f in scan_file(path) if f.level != WARNING] == []
+
+
+def test_a_bare_mp3_is_clean_only_once_lames_name_is_gone_from_its_frames(bare_media, tmp_path):
+    """ffmpeg's libmp3lame writes LAME3.100 into the frames' unused bits whatever it is told;
+    the build zeroes them (infopack.kinds.mpeg_audio), and the scanner looks at every bit offset."""
+    raw = tmp_path / "lame.mp3"
+    ffmpeg(*AUDIO, "-id3v2_version", "0", *STRIP, raw)
+    assert [(f.check, f.level) for f in scan_file(str(raw))] == [(SHIFTED_CHECK, "error")]
+    clean_mp3_file(raw)
+    assert bare_container(str(raw)) and scan_file(str(raw)) == []
 
 
 @pytest.mark.parametrize("name, check", [

@@ -112,6 +112,10 @@ def add_badly_named_file(out):
     (out / "card-01" / "영상" / "시장: 풍경.").write_bytes(b"x")
 
 
+def add_camera_named_file(out):
+    (out / "card-01" / "영상" / "KakaoTalk_20230501_123456789.mp4").write_bytes(b"x")
+
+
 def add_folder(out):
     (out / "card-01" / "빈 폴더").mkdir()
 
@@ -179,6 +183,7 @@ def copy_manifest_as_another_card(out):
     (append_bytes, {"size-mismatch"}),
     (append_redstar_trailer, {"size-mismatch", "redstar-trailer"}),
     (add_badly_named_file, {"extra-file", "fat-name"}),
+    (add_camera_named_file, {"extra-file", "name-identifying"}),
     (add_folder, {"extra-folder"}),
     (swap_manifests_of_two_cards, {"card-mismatch"}),
     (copy_manifest_as_another_card, {"card-mismatch"}),
@@ -188,6 +193,39 @@ def test_each_mutation_is_caught(run_cli, built_copy, keys_dir, mutate, expected
     code, report = verify_json(run_cli, built_copy, keys_dir / "curator.pub")
     assert code == 1 and not report["ok"]
     assert expected <= checks(report), checks(report)
+
+
+def rename_and_resign(out: Path, new_name: str, allow: list[str] | None = None) -> None:
+    """The market clip renamed on the card and in a manifest the curator signs again."""
+    old = "영상/시장 풍경.mp4"
+    first_video(out).rename(out / "card-01" / "영상" / new_name)
+
+    def renamed(manifest):
+        for entry in manifest["files"]:
+            if entry["path"] == old:
+                entry["path"] = f"영상/{new_name}"
+        for item in manifest["items"]:
+            if old in item["files"]:
+                item["files"] = sorted(f"영상/{new_name}" if p == old else p for p in item["files"])
+                if allow:
+                    item["title_allow"] = allow
+        manifest["files"].sort(key=lambda f: f["path"])
+    resign(out, "card-01", renamed)
+
+
+def test_an_identifying_name_on_a_card_is_caught_even_when_signed(run_cli, built_copy, keys_dir):
+    rename_and_resign(built_copy, "시장 풍경 2023-05-01 720p.mp4")
+    code, report = verify_json(run_cli, built_copy, keys_dir / "curator.pub")
+    assert code == 1 and checks(report) == {"name-identifying"}
+    found = [f for f in report["cards"][0]["findings"] if f["check"] == "name-identifying"]
+    assert [f["path"] for f in found] == ["영상/시장 풍경 2023-05-01 720p.mp4"] * 2
+    assert "pattern date-ymd" in found[0]["message"] and "pattern release-resolution" in found[1]["message"]
+
+
+def test_a_name_its_item_allows_passes(run_cli, built_copy, keys_dir):
+    rename_and_resign(built_copy, "시장 풍경 2023-05-01.mp4", allow=["date-ymd"])
+    code, report = verify_json(run_cli, built_copy, keys_dir / "curator.pub")
+    assert code == 0 and report["ok"], report["cards"][0]["findings"]
 
 
 def test_signature_by_another_key_is_rejected(run_cli, built_copy, keys_dir):

@@ -35,11 +35,12 @@ from infopack.build.assemble import (
 from infopack.build.cache import Cache
 from infopack.build.cache_keys import scanner_identity
 from infopack.build.jobs import ItemResult, JobContext, Progress, encode_item, probe_item, run_all
-from infopack.build.publish import out_lock, publish, remove_stale
+from infopack.build.publish import out_failure, out_folder, out_lock, publish, remove_stale
 from infopack.errors import CheckFailed, UsageError
 from infopack.fat.catalog import load_card
 from infopack.fat.image import DEFAULT_LAYOUT, image_problems
 from infopack.manifest import Bundle, load_manifest
+from infopack.manifest.titles import refuse_identifying_titles
 from infopack.plan.fit import fit_budgets
 from infopack.plan.packing import CardPlan, PackItem, pack
 from infopack.profiles import load_profile
@@ -85,6 +86,7 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
     """
     started = time.monotonic()
     bundle = manifest_path if isinstance(manifest_path, Bundle) else load_manifest(manifest_path)
+    refuse_identifying_titles(bundle.manifest_path, bundle.items)        # titles become names on the card
     profile = load_profile(bundle.profile)
     card = load_card(bundle.card)
     ffinfo = ffmpeg_info()
@@ -100,14 +102,16 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
     if problems:                          # said before anything is encoded, not after
         raise UsageError(bundle.manifest_path, f"--image: {problems[0]}")
     store = Cache(cache) if use_cache else None
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = out_folder(Path(out))
     jobs = max(1, jobs or os.cpu_count() or 1)
     with out_lock(out):
         removed = remove_stale(out)
         if removed:
             progress({"event": "stale", "removed": removed})
-        staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
+        except OSError as exc:
+            raise out_failure(exc, out) or exc from None
         pool = ThreadPoolExecutor(max_workers=jobs)
         try:
             work = staging / "work"
@@ -156,8 +160,11 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
             progress({"event": "done", "cards": len(cards), "encoded": ctx.counts["encoded"],
                       "cached": ctx.counts["cached"], "seconds": round(time.monotonic() - started, 3)})
             return BuildResult(out, cards, results, left, reasons)
-        except BaseException:
+        except BaseException as exc:
             stop_children()          # Ctrl-C or a failed job: no encode keeps running for nothing
+            failure = out_failure(exc, out)      # a full or read-only disk: one line naming OUT
+            if failure is not None:
+                raise failure from None
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)

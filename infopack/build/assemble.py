@@ -23,7 +23,7 @@ from infopack.fat.catalog import CardType
 from infopack.fat.image import build_image, content_image_size
 from infopack.fat.names import check_card_paths
 from infopack.manifest import Bundle
-from infopack.plan.layout import card_paths
+from infopack.plan.layout import card_layout
 from infopack.plan.packing import CardPlan
 from infopack.profiles import Profile
 from infopack.release.card_manifest import BundleInfo, CardInfo, CardManifest, FileEntry, ItemEntry
@@ -58,10 +58,11 @@ class ScanMemo:
 
 def assign_paths(results: list[ItemResult], profile: Profile) -> None:
     """Each result's card paths (role -> path), from titles, groups and kinds (infopack.plan.layout)."""
-    paths = card_paths([(r.item, r.info.kind, {p.role: p.extension for p in r.produced}) for r in results],
-                       ascii_only=profile.ascii_names)
+    layout = card_layout([(r.item, r.info.kind, {p.role: p.extension for p in r.produced}) for r in results],
+                         ascii_only=profile.ascii_names)
     for r in results:
-        r.paths = paths[r.item.id]
+        r.paths = layout.paths[r.item.id]
+        r.shortened = layout.shortened.get(r.item.id, [])
 
 
 def assemble_card(staging: Path, bundle: Bundle, profile: Profile, card: CardType, plan_card: CardPlan,
@@ -88,7 +89,8 @@ def assemble_card(staging: Path, bundle: Bundle, profile: Profile, card: CardTyp
     manifest = CardManifest.create(
         bundle=BundleInfo(bundle.id, bundle.title, bundle.version),
         card=CardInfo(card_id, card_count, card.name, card.usable_bytes), profile=profile.id, files=entries,
-        items=[ItemEntry(r.item.id, r.item.title, r.info.kind, tuple(sorted(r.paths.values()))) for r in results],
+        items=[ItemEntry(r.item.id, r.item.title, r.info.kind, tuple(sorted(r.paths.values())), r.item.title_allow)
+               for r in results],
     ).to_bytes()
     folder.manifest_path(card_id).write_bytes(manifest)
     folder.build_signature_path(card_id).write_text(
@@ -144,7 +146,7 @@ def write_report(path: Path, bundle: Bundle, profile: Profile, results: list[Ite
                   for c in cards],
         "items": [{"id": r.item.id, "title": r.item.title, "kind": r.info.kind,
                    "duration": round(r.info.duration, 3), "files": r.paths,
-                   "subtitles": r.subtitles} | ({"report": r.report} if r.report is not None else {})
+                   "subtitles": r.subtitles} | ({"report": r.report} if r.report is not None else {}) | _notes(r)
                   for r in results],
         "left_out": left_out,
         "no_korean_subtitles": [r.item.id for r in results if (r.subtitles or {}).get("subtitles_missing")],
@@ -152,6 +154,17 @@ def write_report(path: Path, bundle: Bundle, profile: Profile, results: list[Ite
     if reasons:
         report["left_out_reasons"] = reasons
     path.write_text(json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _notes(result: ItemResult) -> dict:
+    """What report.json says of an item only when there is something to say (encoder
+    warnings, shortened names), so a report without any keeps its bytes."""
+    notes = {}
+    if result.warnings:
+        notes["encoder_warnings"] = result.warnings
+    if result.shortened:
+        notes["shortened_names"] = result.shortened
+    return notes
 
 
 def check_approved(staging: Path, approved: dict[str, dict[str, str]]) -> None:

@@ -12,6 +12,7 @@ $XDG_CACHE_HOME/infopack, else ~/.cache/infopack):
     hashes/ab/abcdef...     sha256 of an input file, keyed by its path, size, mtime and inode
     probe/ab/abcdef...      memo: what an input is (infopack.kinds.probe's JSON form), keyed by its content
     scanned/ab/abcdef...    memo: a card file (sha256 + card path) that scanned clean with this scanner
+    warnings/ab/abcdef...   memo: the encoders' warnings of an entry (same key), for report.json
 
 An entry is written under tmp/ and renamed into place only when every file and meta.json
 are on disk, so a killed build never leaves a half entry under entries/. On lookup each
@@ -36,7 +37,7 @@ from infopack.release.seal import sha256_file
 
 CACHE_FORMAT = "infopack-cache/1"
 META = "meta.json"
-MEMOS = ("probe", "scanned")     # the JSON memo areas
+MEMOS = ("probe", "scanned", "warnings")     # the JSON memo areas
 
 
 def default_cache_dir() -> Path:

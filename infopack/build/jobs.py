@@ -26,6 +26,7 @@ from infopack.progress import reporting
 from infopack.tools import logging_commands
 
 Progress = Callable[[dict], None]
+WARNINGS_MEMO = "warnings"        # the cache's memo of an encode's warnings, kept for its cache hits
 
 
 @dataclass
@@ -36,6 +37,8 @@ class ItemResult:
     subtitles: dict | None = None
     paths: dict[str, str] = field(default_factory=dict)     # role -> card path
     report: dict | None = None              # the kind's own report (Kind.item_report)
+    warnings: list[str] = field(default_factory=list)       # the encoders' warning lines (report.json)
+    shortened: list[str] = field(default_factory=list)      # names cut to fit the card (report.json)
 
 
 @dataclass
@@ -124,18 +127,28 @@ def _encode_item(ctx: JobContext, item: Item, info: MediaInfo, video_bitrate: in
             ctx.count("cached")
             ctx.progress({"event": "cached", "item": item.id, "duration": info.duration})
             produced = [Produced(f.role, ctx.work / (prefix + f.name), f.extension) for f in found.files]
-            return ItemResult(item, info, produced, subtitles=report, report=kind.item_report(job, produced))
+            return ItemResult(item, info, produced, subtitles=report, report=kind.item_report(job, produced),
+                              warnings=ctx.cache.recall(WARNINGS_MEMO, key) or [])
     item_dir.mkdir(exist_ok=True)
     started = time.monotonic()
     ctx.progress({"event": "encode", "item": item.id, "kind": info.kind, "duration": info.duration})
-    with reporting(ctx.progress), logging_commands():
+    warnings: list[str] = []
+
+    def heard(event: dict) -> None:        # the encoders' warnings go to the item's report too
+        if event.get("event") == "encoder-warning":
+            warnings.extend(event["lines"])
+        ctx.progress(event)
+    with reporting(heard), logging_commands():
         produced = kind.transcode(job)
         for prod in produced:
             kind.validate(job, prod)
     if key is not None:
         ctx.cache.store(key, [(p.role, p.extension, p.path) for p in produced])
+        if warnings:
+            ctx.cache.remember(WARNINGS_MEMO, key, warnings)
     ctx.count("encoded")
     ctx.progress({"event": "encoded", "item": item.id, "duration": info.duration,
                   "bytes": sum(p.path.stat().st_size for p in produced),
                   "seconds": round(time.monotonic() - started, 3)})
-    return ItemResult(item, info, produced, subtitles=report, report=kind.item_report(job, produced))
+    return ItemResult(item, info, produced, subtitles=report, report=kind.item_report(job, produced),
+                      warnings=warnings)

@@ -1,4 +1,4 @@
-"""Putting a finished build in place: one build per OUT at a time, then an ordered move.
+"""Putting a finished build in place: OUT checked, one build per OUT at a time, then an ordered move.
 
 A build writes everything into a staging folder inside OUT (`.partial-*`) and moves it
 into place only when it all succeeded. The flock on OUT keeps two builds apart; a
@@ -7,16 +7,65 @@ staging folder left by a killed build is removed by the next one.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
-from infopack.errors import UsageError
+from infopack.errors import InfopackError, UsageError
 from infopack.release.outdir import OutDir
 
 STAGING_PREFIX = ".partial-"
+
+
+def out_folder(out: Path) -> Path:
+    """OUT, created if need be: one line naming it when it is a file or cannot be created."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(out, "is a file, not a folder; give --out a new or existing folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise out_failure(exc, out) or UsageError(out, f"cannot create this folder ({exc.strerror})") from None
+    return out
+
+
+def out_failure(exc: BaseException, out: Path) -> UsageError | None:
+    """What a failed write into OUT means for the curator (None: the failure is not OUT's).
+
+    A full disk (the build's own writes, or ffmpeg's "No space left on device"), a
+    read-only disk and a folder we may not write into are each one line naming OUT; the
+    build removes its staging folder, so nothing half-written is left that looks complete.
+    """
+    code = exc.errno if isinstance(exc, OSError) else None
+    if code in (errno.ENOSPC, errno.EDQUOT) and exc.filename and not _inside(exc.filename, out):
+        return UsageError(exc.filename, "no space left on the disk holding this file; free some space")
+    if code in (errno.ENOSPC, errno.EDQUOT) or (isinstance(exc, InfopackError)
+                                                 and "No space left on device" in exc.problem):
+        return UsageError(out, f"the disk holding this folder is full ({_free_bytes(out)} free); "
+                               f"free some space or choose another --out")
+    if code == errno.EROFS:
+        return UsageError(out, "is on a read-only disk (write-protected card or read-only mount); "
+                               "choose another --out")
+    if code in (errno.EACCES, errno.EPERM) and _inside(exc.filename, out):
+        return UsageError(out, f"cannot write into this folder ({exc.strerror}); choose another --out "
+                               f"or change its permissions")
+    return None
+
+
+def _free_bytes(out: Path) -> str:
+    try:
+        return f"{shutil.disk_usage(out).free:,} bytes"
+    except OSError:
+        return "no space"
+
+
+def _inside(filename, out: Path) -> bool:
+    if not filename:
+        return False
+    path, folder = Path(os.path.abspath(filename)), Path(os.path.abspath(out))
+    return path == folder or folder in path.parents
 
 
 @contextmanager

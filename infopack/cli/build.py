@@ -14,6 +14,7 @@ from infopack.cli.progress import make_reporter
 from infopack.errors import CheckFailed
 from infopack.fat.image import DEFAULT_LAYOUT, LAYOUTS
 from infopack.manifest import load_manifest
+from infopack.manifest.titles import refuse_identifying_titles
 from infopack.release.gate import review_gate
 from infopack.release.keys import load_curator_key
 from infopack.review.report import write_report_html
@@ -52,6 +53,7 @@ def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bo
           policy_path: Path | None, unapproved: str, key_role: str | None) -> None:
     """Build and sign the cards of a bundle into OUT (reusing cached encodes; safe to rerun after a kill)."""
     bundle = load_manifest(manifest)             # fail on a bad manifest before asking for a passphrase
+    refuse_identifying_titles(bundle.manifest_path, bundle.items)
     exclude, approved = _approval_gate(bundle, out, policy_path, unapproved) if policy_path else ({}, None)
     key = load_curator_key(key_path, out, prompt=click.prompt, role=key_role,
                            warn=lambda msg: click.echo(f"infopack: warning: {msg}", err=True))

@@ -41,6 +41,8 @@ def plan(manifest: Path, fit: bool) -> None:
     if result.result.left_out:
         console.print("left out (does not fit within max_cards): " + ", ".join(result.result.left_out))
     print_subtitles(console, result)
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
     for problem in result.result.problems + result.subtitle_problems:
         console.print(f"[red]problem:[/red] {problem}")
     if result.result.problems or result.subtitle_problems:

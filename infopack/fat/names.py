@@ -36,7 +36,8 @@ def fat_name_problems(name: str, filesystem: str = "fat32") -> list[str]:
     """Why `name` (one file or folder name) cannot be used on a card; empty if it can.
 
     The rules are those of FAT long names plus Windows' reserved device names (a card is
-    often copied on a PC) and NFC (macOS writes decomposed Hangul that players show as jamo).
+    often copied on a PC), Linux's 255 bytes a name (a card is read and written there too)
+    and NFC (macOS writes decomposed Hangul that players show as jamo).
     The same rules are applied to exFAT, which forbids the same characters.
     """
     if name in ("", ".", ".."):
@@ -48,6 +49,9 @@ def fat_name_problems(name: str, filesystem: str = "fat32") -> list[str]:
         return ["contains characters that are not valid Unicode"]
     if utf16_units(name) > MAX_NAME_UNITS:
         problems.append(f"name is {utf16_units(name)} UTF-16 units long; FAT allows at most {MAX_NAME_UNITS}")
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        problems.append(f"name is {len(name.encode('utf-8'))} bytes in UTF-8; Linux allows at most {MAX_NAME_BYTES} "
+                        f"(a Hangul syllable takes 3)")
     bad = sorted({ch for ch in name if ch in FORBIDDEN_CHARS})
     if bad:
         problems.append(f"contains {' '.join(bad)}, not allowed in FAT names")

@@ -20,6 +20,7 @@ from infopack.kinds.ffmpeg import (
     output_streams,
     run_ffmpeg,
 )
+from infopack.kinds.mpeg_audio import MP3_CLEANED, clean_mp3_file
 from infopack.kinds.probe import MediaInfo, container_signature, probe_av, sound_signature
 from infopack.kinds.specs import Profile
 from infopack.tools import safe_arg
@@ -68,7 +69,16 @@ class AudioKind(Kind):
         ext = job.profile.audio_only.extension or ".m4a"
         out = job.work_dir / f"{job.item.id}{ext}"
         run_ffmpeg(self.command(job, out), item_id=job.item.id, source=job.info.path, duration=job.info.duration)
+        if ext == ".mp3":
+            clean_mp3_file(out)            # LAME's version string, in the frames' unused bits
         return [Produced("main", out, ext)]
+
+    def recipe(self, job: EncodeJob) -> list[str]:
+        """The command, and for MP3 the cleaning (entries made before it are not reused)."""
+        recipe = super().recipe(job)
+        if (job.profile.audio_only.extension or ".m4a") == ".mp3":
+            recipe.append(MP3_CLEANED)
+        return recipe
 
     def validate(self, job: EncodeJob, produced: Produced) -> None:
         spec = job.profile.audio_only

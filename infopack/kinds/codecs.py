@@ -85,8 +85,9 @@ def _x265_param_path(path: Path) -> str:
 def _x265_args(spec: VideoSpec, two_pass: TwoPass | None) -> list[str]:
     # info=0: no SEI naming x265's version and options; pools/frame-threads: the thread
     # count (output depends on it, so it is pinned for reproducible builds). x265 takes
-    # its pass and stats file in its own parameters, not ffmpeg's -pass.
-    pinned = f"info=0:pools={spec.threads}:frame-threads={spec.threads}:level-idc={spec.level}:log-level=error"
+    # its pass and stats file in its own parameters, not ffmpeg's -pass. log-level=warning: its
+    # level warnings reach stderr, where the build reads them (infopack.kinds.ffmpeg.run_ffmpeg).
+    pinned = f"info=0:pools={spec.threads}:frame-threads={spec.threads}:level-idc={spec.level}:log-level=warning"
     if two_pass:
         pinned += f":pass={two_pass[0]}:stats={_x265_param_path(two_pass[1])}"
     args = ["-profile:v", spec.profile, "-preset", spec.preset,

@@ -6,8 +6,9 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from infopack.errors import CheckFailed
+from infopack.errors import CheckFailed, InfopackError
 from infopack.kinds.codecs import AUDIO_CODECS
+from infopack.kinds.levels import level_warnings, with_warnings
 from infopack.kinds.probe import ffprobe_json
 from infopack.kinds.specs import AudioSpec
 from infopack.progress import current_reporter
@@ -17,6 +18,12 @@ from infopack.tools import ffmpeg_info, run, run_with_progress, safe_arg
 STRIP_FLAGS = ["-map_metadata", "-1", "-map_chapters", "-1",
                "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
                "-flags:s", "+bitexact"]
+
+# What ffmpeg says when its output could not be written to the end (it may still exit 0).
+_WRITE_FAILED = re.compile(r"Error writing trailer|Error closing file|No space left on device|Disk quota exceeded")
+
+_ADDRESS = re.compile(r" @ 0x[0-9a-f]+")
+_REPEATED = re.compile(r"Last message repeated \d+ times?$")
 
 LOUDNORM = "loudnorm=I=-16:TP=-1.5:LRA=11"   # EBU R128, a little louder for tiny speakers
 
@@ -35,18 +42,42 @@ def encode_timeout(duration: float) -> float:
     return 600 + duration * 20
 
 
-def run_ffmpeg(args: list[str], *, item_id: str, source: Path, duration: float) -> None:
+def run_ffmpeg(args: list[str], *, item_id: str, source: Path, duration: float) -> list[str]:
     """Run one encode; `-progress pipe:1 -nostats` (global options, output bytes unchanged) feeds the
-    progress events of the build running in this thread (infopack.progress.reporting)."""
+    progress events of the build running in this thread (infopack.progress.reporting).
+
+    It runs at `-loglevel warning` (bytes unchanged), so the encoders' warnings are heard: a
+    level warning (x264/x265 saying the stream breaks the level it signals) fails the item,
+    and every warning line is returned and reported as an "encoder-warning" event, which the
+    build keeps in the item's report.
+    """
     report = current_reporter()
-    args = args[:1] + ["-progress", "pipe:1", "-nostats"] + args[1:]
+    args = with_warnings(args[:1] + ["-progress", "pipe:1", "-nostats"] + args[1:])
     on_progress = None
     if report is not None:
         def on_progress(done_s: float) -> None:
             report({"event": "progress", "item": item_id, "done_s": round(min(done_s, duration), 3),
                     "total_s": round(duration, 3)})
-    run_with_progress(args, timeout=encode_timeout(duration), what=f"encoding item {item_id}", subject=source,
-                      on_progress=on_progress)
+    stderr = run_with_progress(args, timeout=encode_timeout(duration), what=f"encoding item {item_id}",
+                               subject=source, on_progress=on_progress)
+    broken = level_warnings(stderr)
+    if broken:
+        raise CheckFailed(source, f"item {item_id}: the encoder says the output breaks the level it signals "
+                                  f"({broken[0]}); a player may refuse it")
+    lines = warning_lines(stderr)
+    unwritten = [line for line in lines if _WRITE_FAILED.search(line)]
+    if unwritten:              # ffmpeg 5.1 may exit 0 when it could not finish writing its output
+        raise InfopackError(source, f"encoding item {item_id} failed: {unwritten[-1]}")
+    if lines and report is not None:
+        report({"event": "encoder-warning", "item": item_id, "lines": lines})
+    return lines
+
+
+def warning_lines(stderr: bytes) -> list[str]:
+    """The lines of an encode's stderr, each once, in order, without the memory addresses
+    ffmpeg prints (`[swscaler @ 0x5605...]`: they differ on every run, the report must not)."""
+    lines = (_ADDRESS.sub("", line).strip() for line in stderr.decode("utf-8", "replace").splitlines())
+    return list(dict.fromkeys(line for line in lines if line and not _REPEATED.match(line)))
 
 
 def decode_check(path: Path, *, item_id: str, duration: float, forbid_b_frames: bool = False) -> None:

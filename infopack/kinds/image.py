@@ -6,6 +6,7 @@ quantisation tables replace the camera's (a fingerprint of the source device).
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import PIL
@@ -18,6 +19,12 @@ from infopack.kinds.specs import Profile
 from infopack.kinds.thumbnails import image_thumb
 
 PIL_FORMATS = {"jpeg": "JPEG", "webp": "WEBP"}
+# The largest image infopack opens, deliberately: 100 megapixels is above any camera's photo
+# and far above any player's screen. Pillow refuses twice its limit outright and warns
+# above it; infopack refuses above it itself (open_image), so the warning says nothing more.
+MAX_PIXELS = 100_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 IMAGE_BYTES_PER_PIXEL = 0.35        # a JPEG at quality ~82 of a photo, generous
 SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF8", b"II*\x00", b"MM\x00*")   # JPEG, PNG, GIF, TIFF
 
@@ -34,9 +41,9 @@ class ImageKind(Kind):
 
     def probe(self, path: Path) -> MediaInfo:
         try:
-            with Image.open(path) as img:
+            with open_image(path) as img:
                 img.verify()
-            with Image.open(path) as img:
+            with open_image(path) as img:
                 width, height = img.size
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
             raise UsageError(path, f"not a readable image ({exc})") from None
@@ -60,7 +67,7 @@ class ImageKind(Kind):
         spec = job.profile.image
         out = job.work_dir / f"{job.item.id}{spec.extension}"
         try:
-            with Image.open(job.info.path) as src:
+            with open_image(job.info.path) as src:
                 upright = ImageOps.exif_transpose(src)
                 rgb = upright.convert("RGB")
         except OSError as exc:
@@ -85,3 +92,21 @@ class ImageKind(Kind):
 
     def thumbnail(self, path: Path, duration: float, what: str) -> bytes | None:
         return image_thumb(path) if what == "poster" else None
+
+
+def open_image(path: Path) -> Image.Image:
+    """Image.open, refusing more than MAX_PIXELS with one line naming the file: a decompression
+    bomb (a small file that decodes to gigabytes) or a picture far beyond any screen's."""
+    try:
+        img = Image.open(path)
+    except Image.DecompressionBombError:
+        raise _too_large(path) from None
+    if img.width * img.height > MAX_PIXELS:
+        img.close()
+        raise _too_large(path, f" ({img.width:,} x {img.height:,} pixels)")
+    return img
+
+
+def _too_large(path: Path, size: str = "") -> UsageError:
+    return UsageError(path, f"the image is larger{size} than infopack opens ({MAX_PIXELS // 1_000_000} megapixels): "
+                            f"a decompression bomb, or a picture to scale down first")

@@ -46,6 +46,9 @@ _BITRATES_KBPS = {   # bitrate index 1-14 (0 is free format, 15 forbidden)
 _SAMPLE_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
 _VERSION_NAMES = {3: "MPEG-1", 2: "MPEG-2", 0: "MPEG-2.5"}
 WAVE_FORMAT_MPEGLAYER3 = 0x55
+# In the recipe (cache key) of every encode whose MP3 audio is cleaned here: change it when
+# the cleaning changes, so no cached output made otherwise is reused.
+MP3_CLEANED = "mp3-ancillary-zeroed/1"
 
 
 class MpegAudioError(ValueError):

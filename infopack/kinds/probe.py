@@ -15,11 +15,12 @@ from pathlib import Path
 
 from infopack.errors import InfopackError, UsageError
 from infopack.subtitles.sources import TrackInfo, language_is_korean, list_tracks
+from infopack.kinds.geometry import source_geometry
 from infopack.tools import ffmpeg_info, last_error_line, run, safe_arg
 
 # The memo of a MediaInfo (JSON in the encode cache): a new field means a new format, so an
 # old memo is never read as if it knew the field.
-PROBE_MEMO_FORMAT = "infopack-probe/3"
+PROBE_MEMO_FORMAT = "infopack-probe/4"
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class VideoStream:
     sample_aspect: Fraction
     color_transfer: str = ""      # as ffprobe names it: "smpte2084" (PQ) and "arib-std-b67" (HLG) are HDR
     color_primaries: str = ""
+    rotation: int = 0             # degrees clockwise a player turns the stored picture (phones' display matrix)
 
 
 @dataclass(frozen=True)
@@ -134,20 +136,16 @@ def probe_av(path: Path) -> MediaInfo:
     video = None
     if videos:
         v = videos[0]
-        sar_text = v.get("sample_aspect_ratio") or "1:1"
         try:
-            num, den = (int(x) for x in sar_text.split(":"))
-            sar = Fraction(num, den) if num > 0 and den > 0 else Fraction(1)
-        except ValueError:
-            sar = Fraction(1)
+            geometry = source_geometry(v)
+        except UsageError as exc:
+            raise UsageError(path, exc.problem) from None
         fps = _rate(v.get("avg_frame_rate")) or _rate(v.get("r_frame_rate")) or 25.0
-        video = VideoStream(width=int(v.get("width") or 0), height=int(v.get("height") or 0), fps=fps,
-                            pix_fmt=v.get("pix_fmt") or "", sample_aspect=sar,
+        video = VideoStream(width=geometry.width, height=geometry.height, fps=fps,
+                            pix_fmt=v.get("pix_fmt") or "", sample_aspect=geometry.sar,
                             interlaced=v.get("field_order", "progressive") not in ("progressive", "unknown"),
                             color_transfer=v.get("color_transfer") or "",
-                            color_primaries=v.get("color_primaries") or "")
-        if video.width <= 0 or video.height <= 0:
-            raise UsageError(path, "video stream has no picture size (damaged file?)")
+                            color_primaries=v.get("color_primaries") or "", rotation=geometry.rotation)
     a = audios[0] if audios else {}
     return MediaInfo(path, "video" if video else "audio", duration, video, bool(audios),
                      audio_channels=int(a.get("channels") or 0), audio_rate=int(a.get("sample_rate") or 0),

@@ -27,6 +27,9 @@ from infopack.kinds.ffmpeg import (
     output_streams,
     run_ffmpeg,
 )
+from infopack.kinds.geometry import SourceGeometry, deinterlace_first, output_size
+from infopack.kinds.levels import largest_size_within, measure_output, output_problems
+from infopack.kinds.mpeg_audio import MP3_CLEANED, clean_avi_mp3
 from infopack.kinds.probe import MediaInfo, VideoStream, container_signature, probe_av
 from infopack.kinds.specs import Profile, VideoSpec
 from infopack.kinds.split import split_video
@@ -36,18 +39,30 @@ from infopack.subtitles import burn_in_graph
 from infopack.tools import safe_arg
 
 
-def target_size(video: VideoStream, max_w: int, max_h: int) -> tuple[int, int]:
-    """Fit the display aspect into max_w x max_h, never upscaling, even dimensions."""
-    display_w = video.width * video.sample_aspect
-    scale = min(Fraction(max_w) / display_w, Fraction(max_h, video.height), Fraction(1))
-    width = int(round(display_w * scale / 2)) * 2
-    height = int(round(video.height * scale / 2)) * 2
-    return max(width, 2), max(height, 2)
+def frame_size(info: MediaInfo, spec: VideoSpec) -> tuple[int, int]:
+    """The output's width x height: the source upright in square pixels (its display matrix and
+    pixel aspect applied, infopack.kinds.geometry), inside the profile's box, and small enough
+    for the declared level at the output's frame rate (infopack.kinds.levels)."""
+    video = info.video
+    geometry = SourceGeometry(video.width, video.height, video.sample_aspect, video.rotation)
+    box = output_size(geometry, spec.max_width, spec.max_height)
+    try:
+        return largest_size_within(geometry.display_aspect, *box, target_fps(video.fps, spec.max_fps), spec.codec,
+                                   spec.profile, spec.level)
+    except UsageError as exc:
+        raise UsageError(info.path, exc.problem) from None
+
+
+# The rates sources are made at. A measured rate this close to one of them is that rate:
+# Matroska's millisecond timestamps make ffprobe say 19001/317 for 59.94 fps.
+STANDARD_RATES = tuple(Fraction(n, d) for n, d in ((24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1),
+                                                  (48, 1), (50, 1), (60000, 1001), (60, 1)))
 
 
 def target_fps(source_fps: float, max_fps: float) -> Fraction:
     """Keep the source rate when allowed; halve 50/60 fps sources; else cap."""
-    fps = Fraction(source_fps).limit_denominator(1001)
+    fps = next((rate for rate in STANDARD_RATES if abs(source_fps / rate - 1) < 0.0002),
+               Fraction(source_fps).limit_denominator(1001))
     if fps <= max_fps:
         return fps
     if fps / 2 <= max_fps:
@@ -102,7 +117,7 @@ class VideoKind(Kind):
                           language_class: str | None = None, manifest: Path | None = None,
                           require: bool = False) -> PreparedSubtitles | None:
         """Burned-in subtitles are drawn for the output's frame size; cues end a frame before its end."""
-        play_res = target_size(info.video, profile.video.max_width, profile.video.max_height)
+        play_res = frame_size(info, profile.video)
         return prepare_subtitles(item, info, profile, work_dir, fps=float(target_fps(info.video.fps,
                                                                                      profile.video.max_fps)),
                                  manifest=manifest, require=require, language_class=language_class,
@@ -136,6 +151,8 @@ class VideoKind(Kind):
             recipe += with_placeholders(args, placeholders) + [";"]
         if job.profile.split_parts:
             recipe += ["split-parts", str(job.profile.max_file_bytes)]
+        if carries_lame(job):
+            recipe += [MP3_CLEANED]     # entries made before the cleaning are not reused
         return recipe
 
     def placeholders(self, job: EncodeJob) -> dict[str, str]:
@@ -151,11 +168,11 @@ class VideoKind(Kind):
         codec = VIDEO_CODECS[spec.codec]
         first_pass = two_pass is not None and two_pass[0] == 1
         video = job.info.video
-        width, height = target_size(video, spec.max_width, spec.max_height)
+        width, height = frame_size(job.info, spec)
         fps = target_fps(video.fps, spec.max_fps)
         filters = []
-        if video.interlaced:
-            filters.append("yadif=mode=0:deint=interlaced")
+        if video.interlaced:           # autorotate turns the picture before -vf: yadif must see the stored fields
+            filters += deinterlace_first(video.rotation, "yadif=mode=0:deint=interlaced")
         filters += _to_sdr_8bit(video, spec)
         filters += [f"scale={width}:{height}:flags=lanczos", "setsar=1", f"fps={fps}", f"format={spec.pix_fmt}"]
         subs = job.subtitles
@@ -211,6 +228,8 @@ class VideoKind(Kind):
         out = job.work_dir / f"{job.item.id}{job.profile.extension}"
         for args in self.passes(job, out):
             run_ffmpeg(args, item_id=job.item.id, source=job.info.path, duration=job.info.duration)
+        if carries_lame(job):
+            clean_avi_mp3(out)             # before the split: every part is cut from clean audio
         sidecar = None
         if job.subtitles and job.subtitles.sidecar is not None and job.profile.subtitles.sidecar:
             sidecar = job.subtitles.sidecar
@@ -234,9 +253,9 @@ class VideoKind(Kind):
         videos = [s for s in data.get("streams", []) if s.get("codec_type") == "video"]
         if len(videos) != 1:
             raise CheckFailed(produced.path, f"item {item}: expected one video stream, found {len(videos)}")
-        problems = video_problems(videos[0], spec, expected_size=target_size(job.info.video, spec.max_width,
-                                                                             spec.max_height),
+        problems = video_problems(videos[0], spec, expected_size=frame_size(job.info, spec),
                                   expected_fps=target_fps(job.info.video.fps, spec.max_fps))
+        problems += output_problems(measure_output(produced.path), spec.codec, spec.profile, spec.level)
         audios = [s for s in data.get("streams", []) if s.get("codec_type") == "audio"]
         if job.info.has_audio:
             if len(audios) != 1:
@@ -254,6 +273,11 @@ class VideoKind(Kind):
 
     def thumbnail(self, path: Path, duration: float, what: str) -> bytes | None:
         return poster(path, duration) if what == "poster" else contact_sheet(path, duration)
+
+
+def carries_lame(job: EncodeJob) -> bool:
+    """An AVI with libmp3lame audio: LAME's version is in the MP3 frames until clean_avi_mp3."""
+    return job.profile.container == "avi" and job.info.has_audio and job.profile.audio.codec == "libmp3lame"
 
 
 def is_video_file(role: str) -> bool:

@@ -17,7 +17,8 @@ from infopack.fat.catalog import CardType, load_card
 from infopack.kinds import REGISTRY, MediaInfo, probe_source
 from infopack.kinds.subtitle import SubtitlePlan, plan_subtitles
 from infopack.manifest import Bundle
-from infopack.plan.estimate import planned_items
+from infopack.manifest.titles import refuse_identifying_titles
+from infopack.plan.estimate import planned_items, shortened_names
 from infopack.plan.fit import fit_budgets
 from infopack.plan.packing import PackItem, PackResult, pack
 from infopack.profiles import Profile, load_profile
@@ -39,6 +40,7 @@ class Plan:
     items: dict[str, PlannedItem]
     result: PackResult
     fitted: dict[str, int] = field(default_factory=dict)   # item id -> fitted video bits/s
+    warnings: list[str] = field(default_factory=list)      # what the curator should know (names cut to fit)
 
     @property
     def subtitle_problems(self) -> list[str]:
@@ -48,6 +50,7 @@ class Plan:
 
 def make_plan(bundle: Bundle, *, fit: bool = False) -> Plan:
     """Estimate and pack; with `fit` (or the manifest's fit = true) at the fitted video rates."""
+    refuse_identifying_titles(bundle.manifest_path, bundle.items)
     profile = load_profile(bundle.profile)
     card = load_card(bundle.card)
     infos = {item.id: probe_source(item.source) for item in bundle.items}
@@ -59,7 +62,9 @@ def make_plan(bundle: Bundle, *, fit: bool = False) -> Plan:
                for item in bundle.items}
     result = pack([PackItem(id=item.id, files=planned[item.id].sizes, group=item.group, order=item.order,
                             priority=item.priority) for item in bundle.items], card, max_cards=bundle.max_cards)
-    return Plan(bundle, profile, card, planned, result, fitted)
+    warnings = [f"item {item_id}: {line}" for item_id, lines in shortened_names(bundle, profile, infos).items()
+                for line in lines]
+    return Plan(bundle, profile, card, planned, result, fitted, warnings)
 
 
 def planned_subtitles(bundle: Bundle, infos: dict[str, MediaInfo]) -> dict[str, SubtitlePlan]:

@@ -11,7 +11,7 @@ from infopack.kinds import REGISTRY, MediaInfo
 from infopack.kinds.specs import Profile
 from infopack.kinds.subtitle import likely_source
 from infopack.manifest import Bundle
-from infopack.plan.layout import card_paths
+from infopack.plan.layout import CardLayout, card_layout
 
 
 def planned_items(bundle: Bundle, profile: Profile, infos: dict[str, MediaInfo],
@@ -20,6 +20,20 @@ def planned_items(bundle: Bundle, profile: Profile, infos: dict[str, MediaInfo],
     """{item id: {card path: estimated bytes}} for the items in `infos` (a build may leave some out);
     `video_bits` per item id, or one rate for all; `subtitles`: item id -> its chosen subtitle
     source (0 or 1), else the likely one."""
+    estimates, layout = _planned(bundle, profile, infos, video_bits, subtitles)
+    return {item_id: {layout.paths[item_id][role]: size for role, size in sizes.items()}
+            for item_id, sizes in estimates.items()}
+
+
+def shortened_names(bundle: Bundle, profile: Profile, infos: dict[str, MediaInfo]) -> dict[str, list[str]]:
+    """{item id: a line per card name cut to fit} for the items whose titles are too long."""
+    return _planned(bundle, profile, infos, None)[1].shortened
+
+
+def _planned(bundle: Bundle, profile: Profile, infos: dict[str, MediaInfo],
+             video_bits: dict[str, int] | int | None, subtitles: dict[str, tuple] | None = None
+             ) -> tuple[dict[str, dict[str, int]], CardLayout]:
+    """Each item's {role: estimated bytes}, and where its files go."""
     items = [item for item in bundle.items if item.id in infos]
     roles, estimates = {}, {}
     for item in items:
@@ -30,10 +44,9 @@ def planned_items(bundle: Bundle, profile: Profile, infos: dict[str, MediaInfo],
             else likely_source(item, info)
         estimates[item.id] = kind.estimate(info, profile, subtitles=subs, video_bits=bits)
         roles[item.id] = kind.output_roles(info, profile, subtitles=subs)
-    paths = card_paths([(item, infos[item.id].kind, roles[item.id]) for item in items],
-                       ascii_only=profile.ascii_names)
-    return {item.id: {paths[item.id][role]: size for role, size in estimates[item.id].items()}
-            for item in items}
+    layout = card_layout([(item, infos[item.id].kind, roles[item.id]) for item in items],
+                         ascii_only=profile.ascii_names)
+    return estimates, layout
 
 
 def planned_files(bundle: Bundle, profile: Profile, infos: dict[str, MediaInfo],

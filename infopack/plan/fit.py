@@ -40,7 +40,7 @@ from infopack.kinds import MediaInfo
 from infopack.kinds.codecs import VIDEO_CODECS, bitrate_bits
 from infopack.kinds.ffmpeg import CONTAINER_OVERHEAD
 from infopack.kinds.specs import Profile
-from infopack.kinds.video import target_size
+from infopack.kinds.video import frame_size
 from infopack.manifest import Bundle
 from infopack.plan.estimate import planned_files
 
@@ -95,7 +95,7 @@ def _room(bundle: Bundle, profile: Profile, card: CardType, infos: dict[str, Med
 def _pixel_ratio(info: MediaInfo, profile: Profile) -> float:
     """(output pixels / profile's max pixels)^0.75: how an item's needs scale with its picture."""
     spec = profile.video
-    width, height = target_size(info.video, spec.max_width, spec.max_height)
+    width, height = frame_size(info, spec)
     return (width * height / (spec.max_width * spec.max_height)) ** PIXEL_EXPONENT
 
 

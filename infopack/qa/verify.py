@@ -24,6 +24,7 @@ from infopack.fat.catalog import CardType, load_card
 from infopack.fat.cost import card_cost
 from infopack.fat.image import extract_image
 from infopack.fat.names import fat_name_problems
+from infopack.manifest.titles import card_name_matches, describe
 from infopack.release.card_manifest import CardManifest, CardManifestError
 from infopack.release.outdir import OutDir, card_of
 from infopack.release.seal import CHUNK
@@ -189,6 +190,7 @@ def check_files(card_dir: Path, manifest: dict, report: CardReport, options: Ver
     expected_dirs = {str(Path(p).parent.as_posix()) for p in expected} - {"."}
     expected_dirs |= {d for p in list(expected_dirs) for d in _parents(p)}
     seen: set[str] = set()
+    allowed = _allowed_patterns(manifest)
     on_card: dict[str, int] = {}
     to_read: list[tuple[int, Path, str, dict]] = []      # (where its findings go, path, rel, entry)
     for rel, is_dir in walk_card(card_dir):
@@ -199,6 +201,8 @@ def check_files(card_dir: Path, manifest: dict, report: CardReport, options: Ver
                                                                 "players may not show it"))
         for problem in _fat_problems(name):
             findings.append(Finding("fat-name", ERROR, rel, f"'{name}': {problem}"))
+        for match in card_name_matches(unicodedata.normalize("NFC", name), allowed.get(key, ())):
+            findings.append(Finding("name-identifying", ERROR, rel, f"'{name}' contains {describe(match)}"))
         path = card_dir / rel
         if not is_dir:
             try:
@@ -262,6 +266,16 @@ def check_file(path: Path, rel: str, entry: dict, options: VerifyOptions) -> lis
     if options.deep:
         findings += deep_findings(path, rel)
     return findings
+
+
+def _allowed_patterns(manifest: dict) -> dict[str, set[str]]:
+    """{card path or folder: the name patterns its items' `title_allow` lets it match}."""
+    allowed: dict[str, set[str]] = {}
+    for item in manifest["items"]:
+        for path in item["files"]:
+            for place in [path, *_parents(path)]:
+                allowed.setdefault(place, set()).update(item.get("title_allow", ()))
+    return allowed
 
 
 def _fat_problems(name: str) -> list[str]:

@@ -61,6 +61,7 @@ class ItemEntry:
     title: str
     kind: str
     files: tuple[str, ...]     # card paths, each one of the manifest's files
+    title_allow: tuple[str, ...] = ()    # name patterns its card names may match (absent from the JSON when empty)
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ class CardManifest:
             "profile": self.profile,
             "tool": {"name": self.tool.name, "version": self.tool.version},
             "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in self.files],
-            "items": [{"id": i.id, "title": i.title, "kind": i.kind, "files": list(i.files)} for i in self.items],
+            "items": [_item_dict(i) for i in self.items],
         }
 
     def to_bytes(self) -> bytes:
@@ -162,14 +163,27 @@ def _fields(data, where: str, shape: dict[str, type]) -> list:
     return [data[key] for key in shape]
 
 
+def _item_dict(item: ItemEntry) -> dict:
+    data = {"id": item.id, "title": item.title, "kind": item.kind, "files": list(item.files)}
+    if item.title_allow:
+        data["title_allow"] = list(item.title_allow)
+    return data
+
+
 def _item(data, where: str, paths: set[str]) -> ItemEntry:
-    item_id, title, kind, files = _fields(data, where, {"id": str, "title": str, "kind": str, "files": list})
+    shape = {"id": str, "title": str, "kind": str, "files": list}
+    if isinstance(data, dict) and "title_allow" in data:            # optional: only when the curator allowed some
+        shape["title_allow"] = list
+    item_id, title, kind, files, *allow = _fields(data, where, shape)
     for n, path in enumerate(files):
         if not isinstance(path, str):
             raise CardManifestError(f"{where}.files[{n}] must be {_KIND_NAMES[str]}")
         if path not in paths:
             raise CardManifestError(f"{where}.files names {path!r}, which is not among the manifest's files")
-    return ItemEntry(item_id, title, kind, tuple(files))
+    allowed = allow[0] if allow else []
+    if not all(isinstance(name, str) for name in allowed) or (allow and not allowed):
+        raise CardManifestError(f"{where}.title_allow must be a non-empty list of pattern names")
+    return ItemEntry(item_id, title, kind, tuple(files), tuple(allowed))
 
 
 def _name(where: str, key: str) -> str:
