@@ -99,7 +99,8 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
     problems = image_problems(card, image_layout, image_size) if image else []
     if problems:                          # said before anything is encoded, not after
         raise UsageError(bundle.manifest_path, f"--image: {problems[0]}")
-    store = Cache(cache) if use_cache else None
+    store = Cache(cache, warn=lambda message: progress({"event": "cache-unwritable", "detail": message})) \
+        if use_cache else None
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -151,7 +152,7 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
             progress({"event": "report"})
             scans = {(c.card_id, path): found for c in cards for path, found in c.scans.items()}
             for writer in report_writers:
-                writer(staging, thumb_dir=store.root / "thumbs" if store else None, scans=scans)
+                writer(staging, thumb_dir=store.root / "thumbs" if store and store.writable else None, scans=scans)
             publish(staging, out)
             progress({"event": "done", "cards": len(cards), "encoded": ctx.counts["encoded"],
                       "cached": ctx.counts["cached"], "seconds": round(time.monotonic() - started, 3)})

@@ -21,6 +21,7 @@ LINES = {   # event -> the one line it gets in a log (events not listed get none
     "assemble": "  assembling {card}",
     "image": "  writing {card}.img",
     "stale": "  removed {removed} unfinished build folder(s) left by a killed build",
+    "cache-unwritable": "infopack: warning: {detail}",
 }
 
 
