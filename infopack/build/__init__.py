@@ -35,6 +35,7 @@ from infopack.build.assemble import (
 from infopack.build.cache import Cache
 from infopack.build.cache_keys import scanner_identity
 from infopack.build.jobs import ItemResult, JobContext, Progress, encode_item, probe_item, run_all
+from infopack.build.pause import pausing
 from infopack.build.publish import out_lock, publish, remove_stale
 from infopack.errors import CheckFailed, UsageError
 from infopack.fat.catalog import load_card
@@ -84,6 +85,7 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
     their pages (report.html) beside report.json. `manifest_path` may be an already loaded Bundle.
     """
     started = time.monotonic()
+    progress = pausing(progress)          # a test may stop the build at a named event (infopack.build.pause)
     bundle = manifest_path if isinstance(manifest_path, Bundle) else load_manifest(manifest_path)
     profile = load_profile(bundle.profile)
     card = load_card(bundle.card)
