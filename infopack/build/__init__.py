@@ -25,11 +25,11 @@ from typing import Callable, Sequence
 
 from infopack.build.assemble import (
     CardResult,
+    ImageSpec,
     ScanMemo,
     assemble_card,
     assign_paths,
     check_approved,
-    write_image,
     write_report,
 )
 from infopack.build.cache import Cache
@@ -136,12 +136,9 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
 
             def card_job(plan_card: CardPlan) -> CardResult:
                 progress({"event": "assemble", "card": plan_card.card_id})
-                done = assemble_card(staging, bundle, profile, card, plan_card, len(plan.cards),
-                                     [by_id[i] for i in plan_card.items], key, scan_memo)
-                if image:
-                    progress({"event": "image", "card": plan_card.card_id})
-                    write_image(staging, plan_card.card_id, card, image_size, image_layout)
-                return done
+                return assemble_card(staging, bundle, profile, card, plan_card, len(plan.cards),
+                                     [by_id[i] for i in plan_card.items], key, scan_memo,
+                                     ImageSpec(image_size, image_layout) if image else None, progress)
 
             cards = run_all(pool, card_job, [(c,) for c in plan.cards])
             if approved is not None:
