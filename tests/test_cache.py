@@ -106,13 +106,15 @@ def test_an_entry_without_meta_is_never_used(tmp_path):
     source = tmp_path / "x.bin"
     source.write_bytes(b"abc" * 1000)
     store.store("ab" + "0" * 62, [("main", ".bin", source)])
-    assert store.lookup("ab" + "0" * 62).files
+    (tmp_path / "work").mkdir()
+    assert store.lookup("ab" + "0" * 62, tmp_path / "work", "x.").files
+    assert (tmp_path / "work" / "x.main.bin").read_bytes() == source.read_bytes()
     half = store.root / "entries" / "cd" / ("cd" + "0" * 62)
     half.mkdir(parents=True)
     (half / "main.bin").write_bytes(b"abc")
-    found = store.lookup("cd" + "0" * 62)
+    found = store.lookup("cd" + "0" * 62, tmp_path / "work", "y.")
     assert found.files is None and found.corrupt == "entry without meta.json"
-    assert not half.exists()
+    assert not half.exists() and not (tmp_path / "work" / "y.main.bin").exists()
 
 
 def test_default_cache_location_follows_the_environment(tmp_path, monkeypatch):
@@ -230,10 +232,11 @@ def cache_events(events: list[dict]) -> list[dict]:
 
 
 def test_clone_file_makes_a_file_of_its_own(tmp_path):
+    import hashlib
     from infopack.build.cache import clone_file
     source = tmp_path / "source.bin"
     source.write_bytes(os.urandom(3 << 20))
-    clone_file(source, tmp_path / "clone.bin")
+    assert clone_file(source, tmp_path / "clone.bin") == (3 << 20, hashlib.sha256(source.read_bytes()).hexdigest())
     assert (tmp_path / "clone.bin").read_bytes() == source.read_bytes()
     assert (tmp_path / "clone.bin").stat().st_ino != source.stat().st_ino and source.stat().st_nlink == 1
     with pytest.raises(FileExistsError):                   # never writes through an existing file
@@ -268,7 +271,7 @@ def test_on_a_file_system_with_clones_a_cache_hit_is_a_copy_on_write_clone(tmp_p
         assert mnt is not None, "could not mount the XFS image"
         source = mnt / "entry.bin"
         source.write_bytes(os.urandom(4 << 20))
-        clone_file(source, mnt / "card.bin")
+        assert clone_file(source, mnt / "card.bin")[0] == 4 << 20
         flags = subprocess.run(["filefrag", "-v", str(mnt / "card.bin")], capture_output=True, text=True,
                                timeout=60).stdout
         assert "shared" in flags                           # the blocks are the entry's, not a copy
@@ -320,8 +323,8 @@ def test_a_cache_that_cannot_be_written_is_simulated(demo_manifest, curator_key,
     def full(*_args):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    def clone(source: Path, target: Path) -> None:
-        (full if root in target.parents else real_clone)(source, target)
+    def clone(source: Path, target: Path):
+        return (full if root in target.parents else real_clone)(source, target)
 
     def write_bytes(path: Path, data: bytes):
         return full() if root in path.parents else real_write(path, data)

@@ -15,11 +15,11 @@ $XDG_CACHE_HOME/infopack, else ~/.cache/infopack):
 
 An entry is written under tmp/ and renamed into place only when every file and meta.json
 are on disk, so a killed build never leaves a half entry under entries/. Its files are
-read-only (0444). On lookup each file's size and sha256 are checked (streamed); a mismatch
-deletes the entry and counts as a miss. A hit is cloned into the work folder (`clone_file`:
-a copy-on-write clone where the file system has them, else a copy), never linked or moved:
-a card file in OUT is a file of its own, so changing it changes neither the cache nor
-another OUT.
+read-only (0444). A hit is cloned into the work folder (`clone_file`: a copy-on-write clone
+where the file system has them, else a copy), never linked or moved: a card file in OUT is
+a file of its own, so changing it changes neither the cache nor another OUT. Each copy's
+size and sha256 are checked against the entry's meta.json as it is made (one streamed read);
+a mismatch deletes the entry and its copies and counts as a miss.
 
 A full or read-only cache only costs speed: the first write that fails calls `warn` once
 and the cache stops writing (lookups go on).
@@ -45,7 +45,7 @@ CACHE_FORMAT = "infopack-cache/1"
 META = "meta.json"
 MEMOS = ("probe", "scanned")     # the JSON memo areas
 FICLONE = 0x40049409             # linux/fs.h: _IOW(0x94, 9, int), a copy-on-write clone of a whole file
-COPY_CHUNK = 1 << 30
+COPY_CHUNK = 1 << 20
 READ_ONLY = 0o444
 
 
@@ -155,7 +155,11 @@ class Cache:
 
     # -- encode entries ----------------------------------------------------------------
 
-    def lookup(self, key: str) -> Lookup:
+    def lookup(self, key: str, dest: Path, prefix: str = "") -> Lookup:
+        """The entry's files, cloned (or copied) into `dest` as `prefix + name` and checked there
+        against its meta.json: what the build uses is what was stored. A miss when there is
+        none (or it vanished meanwhile: pruned by another process); a damaged entry is dropped
+        with the copies made of it, and the Lookup says why."""
         entry = self._entry(key)
         try:
             meta = json.loads((entry / META).read_text("utf-8"))
@@ -168,35 +172,28 @@ class Cache:
         except (OSError, ValueError, TypeError, KeyError):
             self._drop(entry)
             return Lookup(None, "unreadable meta.json")
+        made: list[Path] = []
         for f in files:
-            path = entry / f.name
+            target = dest / (prefix + f.name)
             try:
-                size = path.stat().st_size
-            except OSError:
-                self._drop(entry)
-                return Lookup(None, f"{f.name} missing")
-            if size != f.size:
-                self._drop(entry)
-                return Lookup(None, f"{f.name} is {size} bytes, expected {f.size} (truncated?)")
-            if sha256_file(path) != f.sha256:
-                self._drop(entry)
-                return Lookup(None, f"{f.name} does not match its sha256")
+                size, digest = clone_file(entry / f.name, target)
+                problem = (f"{f.name} is {size} bytes, expected {f.size} (truncated?)" if size != f.size
+                           else f"{f.name} does not match its sha256" if digest != f.sha256 else None)
+            except FileNotFoundError:
+                problem = f"{f.name} missing" if entry.exists() else ""
+            made.append(target)
+            if problem is not None:
+                for path in made:
+                    path.unlink(missing_ok=True)
+                if problem:
+                    self._drop(entry)
+                return Lookup(None, problem or None)
         now = time.time()
         try:
             os.utime(entry / META, (now, now))        # "last use", for stats and prune
         except OSError:
             pass
         return Lookup(files)
-
-    def fetch(self, key: str, files: list[CachedFile], dest: Path, prefix: str = "") -> bool:
-        """Clone (or copy) a verified entry's files into `dest`, as files of their own;
-        False if the entry vanished meanwhile (pruned by another process): a miss."""
-        for f in files:
-            try:
-                clone_file(self._entry(key) / f.name, dest / (prefix + f.name))
-            except FileNotFoundError:
-                return False
-        return True
 
     def store(self, key: str, outputs: list[tuple[str, str, Path]]) -> None:
         """Store (role, extension, path) outputs under `key`: files first (read-only), meta.json
@@ -210,9 +207,9 @@ class Cache:
             files = []
             for role, ext, path in outputs:
                 name = f"{role}{ext}"
-                clone_file(path, tmp / name)
+                size, digest = clone_file(path, tmp / name)
                 os.chmod(tmp / name, READ_ONLY)
-                files.append(asdict(CachedFile(role, ext, name, (tmp / name).stat().st_size, sha256_file(tmp / name))))
+                files.append(asdict(CachedFile(role, ext, name, size, digest)))
             (tmp / META).write_text(json.dumps({"format": CACHE_FORMAT, "key": key, "files": files},
                                                sort_keys=True), encoding="utf-8")
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -288,24 +285,25 @@ def _h(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def clone_file(source: Path, target: Path) -> None:
-    """Make `target`, a new file with `source`'s bytes that never shares its inode.
+def clone_file(source: Path, target: Path) -> tuple[int, str]:
+    """Make `target`, a new file with `source`'s bytes that never shares its inode; returns
+    the size and sha256 of what `target` holds, read once.
 
     A copy-on-write clone where the file system has them (btrfs, XFS: the FICLONE ioctl,
-    instant and no extra space), else a copy made by the kernel (copy_file_range), else a
-    plain copy. Never a hard link: writing into one file cannot change the other.
+    instant and no extra space; the clone is then read to hash it), else a plain copy
+    hashed as it is written. Never a hard link: writing into one file cannot change the other.
     """
+    digest, size = hashlib.sha256(), 0
     with open(source, "rb") as src, open(target, "xb") as dst:
         try:
             fcntl.ioctl(dst.fileno(), FICLONE, src.fileno())
-            return
-        except OSError:
-            pass                   # ext4, tmpfs, two file systems: no clone here, copy
-        try:
-            while os.copy_file_range(src.fileno(), dst.fileno(), COPY_CHUNK):
-                pass
-        except OSError:            # an old kernel or an odd file system: the plain way
-            src.seek(0)
-            dst.seek(0)
-            dst.truncate()
-            shutil.copyfileobj(src, dst, 1 << 20)
+            reader, writer = open(target, "rb"), None
+        except OSError:            # ext4, tmpfs, two file systems: no clone here, copy
+            reader, writer = src, dst
+        with reader:
+            while chunk := reader.read(COPY_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                if writer is not None:
+                    writer.write(chunk)
+    return size, digest.hexdigest()
