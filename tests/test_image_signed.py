@@ -155,3 +155,14 @@ def test_a_build_refuses_an_image_that_holds_more_than_its_files(built, tmp_path
         image_module.build_image(built / "card-01", tmp_path / "x.img",
                                  CardType("test64M", 60_000_000, 512, "fat32", 64_000_000))
     assert not (tmp_path / "x.img").exists()
+
+
+def test_verify_out_checks_the_image_beside_the_card_folder(signed, run_cli, keys_dir, tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(signed, out)
+    assert run_cli("verify", out, "--pubkey", keys_dir / "curator.pub").exit_code == 0
+    changed_label(out / "card-01.img", tmp_path)
+    result = run_cli("verify", out, "--pubkey", keys_dir / "curator.pub", "--json")
+    assert result.exit_code == 1
+    named = {f["check"] for f in json.loads(result.stdout)["cards"][0]["findings"]}
+    assert {"image-hash", "image-label"} <= named

@@ -24,7 +24,7 @@ from infopack.fat.cost import card_cost
 from infopack.fat.image import extract_image, image_digest
 from infopack.fat.names import fat_name_problems
 from infopack.fat.residue import image_residue
-from infopack.release.card_manifest import CardManifest, CardManifestError
+from infopack.release.card_manifest import CardManifest, CardManifestError, ImageRecord
 from infopack.release.outdir import OutDir, card_of
 from infopack.release.seal import CHUNK
 from infopack.release.trust import TrustPolicy, check_signatures
@@ -86,12 +86,16 @@ def as_policy(trust) -> TrustPolicy:
 
 
 def verify_out(out: Path, trust, options: VerifyOptions = VerifyOptions()) -> list[CardReport]:
-    """Verify every card of a build output folder (a card folder, or else a card-NN.img)."""
+    """Verify every card of a build output folder (a card folder, or else a card-NN.img; a
+    card-NN.img beside the folder is checked byte for byte when the manifest records it)."""
     out_dir = OutDir(out)
     reports = []
     for card_id in out_dir.require_cards():
         manifest = out_dir.manifest_path(card_id)
-        report = verify_target(out_dir.card_target(card_id), manifest, trust, options)
+        target, image = out_dir.card_target(card_id), out_dir.image_path(card_id)
+        report = verify_target(target, manifest, trust, options)
+        if target != image and image.is_file() and _recorded_image(manifest) is not None:
+            report.findings += check_image_bytes(image, manifest)
         if report.card_id != card_id:
             report.findings.append(Finding(
                 "card-mismatch", ERROR, manifest.name,
@@ -126,10 +130,7 @@ def check_image_bytes(image: Path, manifest_path: Path) -> list[Finding]:
     manifest's signatures are checked with its files). An image that is not those bytes, or
     that no manifest records, is also searched for what it holds besides its files: data in
     free clusters, slack or outside the file system, deleted entries, a label."""
-    try:
-        record = CardManifest.from_bytes(manifest_path.read_bytes()).image
-    except (OSError, CardManifestError):
-        record = None                                  # verify_card reports the manifest
+    record = _recorded_image(manifest_path)
     if record is None:
         found = [Finding("image-unsigned", WARNING, image.name,
                          "the signed manifest records no image (built before images were signed, or made by "
@@ -170,6 +171,14 @@ def verify_card(card_dir: Path, manifest_path: Path, trust, options: VerifyOptio
         return report
     report.findings += check_files(card_dir, fields, report, options, manifest_path)
     return report
+
+
+def _recorded_image(manifest_path: Path) -> ImageRecord | None:
+    """The image a manifest records (None: none, or no readable manifest: verify_card reports that)."""
+    try:
+        return CardManifest.from_bytes(manifest_path.read_bytes()).image
+    except (OSError, CardManifestError):
+        return None
 
 
 def parse_manifest(path: Path, data: bytes, report: CardReport) -> CardManifest | None:
