@@ -125,7 +125,11 @@ def run_with_progress(args: list[str], *, timeout: float, what: str, subject=Non
                       on_progress: Callable[[float], None] | None = None) -> bytes:
     """Run an ffmpeg that writes `-progress pipe:1`; call on_progress(seconds of media done) as it goes.
 
-    Returns what it wrote to stderr (its warnings: the caller decides what they mean)."""
+    ffmpeg writes a block of `key=value` lines ending in `progress=continue|end` about twice a
+    second, and each block holds the time twice (`out_time_us` and `out_time_ms`, both in
+    microseconds in ffmpeg 5): one call per block, and only when the time moved on. Returns what
+    it wrote to stderr (its warnings: the caller decides what they mean).
+    """
     log_command(args)
     with tempfile.TemporaryFile() as errors:
         proc = _start(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
@@ -133,10 +137,15 @@ def run_with_progress(args: list[str], *, timeout: float, what: str, subject=Non
         timer = threading.Timer(timeout, lambda: (timed_out.set(), _stop(proc)))
         timer.start()
         try:
+            block_us, reported_us = None, -1
             for line in proc.stdout:
                 key, _, value = line.partition(b"=")
-                if key in (b"out_time_us", b"out_time_ms") and on_progress and value.strip().isdigit():
-                    on_progress(int(value) / 1e6)      # both are microseconds in ffmpeg 5
+                if key in (b"out_time_us", b"out_time_ms") and value.strip().isdigit():
+                    block_us = int(value)
+                elif key == b"progress" and block_us is not None and block_us > reported_us:
+                    reported_us = block_us
+                    if on_progress:
+                        on_progress(block_us / 1e6)
             proc.wait()
         except BaseException:
             _stop(proc)

@@ -16,6 +16,8 @@ def test_json_events_are_json_lines_with_honest_progress(demo_manifest, keys_dir
                           env=build_env(tmp_path / "cache"), capture_output=True, timeout=600)
     assert proc.returncode == 0, proc.stderr.decode()
     events = [json.loads(line) for line in proc.stdout.decode().splitlines()]   # every line is JSON
+    seen = [json.dumps(e, sort_keys=True) for e in events]
+    assert sorted(seen) == sorted(set(seen)), "an event was printed twice"
     names = [e["event"] for e in events]
     assert names[0] == "probed" and names[-1] == "done"
     probed = events[0]
@@ -93,6 +95,7 @@ def test_ffmpeg_progress_parsing_reports_media_seconds(tmp_path):
                        "-f", "lavfi", "-i", "sine=d=3", "-f", "null", "-"],
                       timeout=60, what="test", on_progress=seen.append)
     assert seen and seen == sorted(seen) and abs(seen[-1] - 3.0) < 0.1
+    assert len(seen) == len(set(seen)), "ffmpeg's out_time_us and out_time_ms are one time, reported once"
 
 
 def test_a_failing_encode_names_the_error(tmp_path):

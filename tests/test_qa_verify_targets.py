@@ -33,7 +33,25 @@ def test_out_with_only_the_image_verifies_the_image(run_cli, built, keys_dir, tm
     assert result.exit_code == 0, result.output
     card = report["cards"][0]
     assert card["image"] and card["target"].endswith("card-01.img") and card["files"] == 8
-    assert [f["check"] for f in card["findings"]] == ["image"]
+    # The image was made by hand, so the manifest records no image: a warning, not a failure.
+    assert [f["check"] for f in card["findings"]] == ["image", "image-unsigned"]
+
+
+def test_out_with_only_a_signed_image_verifies_every_byte_of_it(run_cli, demo_manifest, curator_key, keys_dir,
+                                                                tmp_path):
+    from infopack.build import build
+    out = tmp_path / "out"
+    build(demo_manifest, out, curator_key, jobs=2, image=True, image_size="content")
+    shutil.rmtree(out / "card-01")
+    result = run_cli("verify", out, "--pubkey", keys_dir / "curator.pub", "--json")
+    assert result.exit_code == 0, result.output
+    card = json.loads(result.stdout)["cards"][0]
+    assert card["image"] and [f["check"] for f in card["findings"]] == ["image"]
+    with open(out / "card-01.img", "ab") as handle:
+        handle.write(b"\0" * 512)                     # zeros appended: harmless, but not the signed bytes
+    result = run_cli("verify", out, "--pubkey", keys_dir / "curator.pub", "--json")
+    assert result.exit_code == 1
+    assert [f["check"] for f in json.loads(result.stdout)["cards"][0]["findings"]] == ["image", "image-hash"]
 
 
 def test_out_with_a_tampered_image_fails_on_the_changed_file(run_cli, built, keys_dir, tmp_path):

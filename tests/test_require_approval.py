@@ -50,8 +50,10 @@ def test_build_leaves_out_exactly_the_unapproved_items(run_cli, built_copy, demo
     assert report["left_out_reasons"]["clip-02"] == "approved by 0 of 1 required reviewer(s)"
     for item in ("clip-02", "song-01", "photo-01"):
         assert f"left out: {item} (approved by 0 of 1" in result.output
-    # The approval was of the five-item manifest; the new manifest differs, so it is dropped.
+    # The approval was of the five-item manifest; the new manifest differs, so it is set aside
+    # with the manifest it signed (infopack.build.publish), never deleted.
     assert not list(built_copy.glob("card-*.manifest.json.*.minisig"))
+    assert len(list(built_copy.glob("superseded/card-01.*/card-01.manifest.json.*.minisig"))) == 1
     assert run_cli("verify", built_copy, "--pubkey", keys_dir / "curator.pub").exit_code == 0
 
 

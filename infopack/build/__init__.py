@@ -25,16 +25,17 @@ from typing import Callable, Sequence
 
 from infopack.build.assemble import (
     CardResult,
+    ImageSpec,
     ScanMemo,
     assemble_card,
     assign_paths,
     check_approved,
-    write_image,
     write_report,
 )
 from infopack.build.cache import Cache
 from infopack.build.cache_keys import scanner_identity
 from infopack.build.jobs import ItemResult, JobContext, Progress, encode_item, probe_item, run_all
+from infopack.build.pause import pausing
 from infopack.build.publish import out_failure, out_folder, out_lock, publish, remove_stale
 from infopack.errors import CheckFailed, UsageError
 from infopack.fat.catalog import load_card
@@ -85,6 +86,7 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
     their pages (report.html) beside report.json. `manifest_path` may be an already loaded Bundle.
     """
     started = time.monotonic()
+    progress = pausing(progress)          # a test may stop the build at a named event (infopack.build.pause)
     bundle = manifest_path if isinstance(manifest_path, Bundle) else load_manifest(manifest_path)
     refuse_identifying_titles(bundle.manifest_path, bundle.items)        # titles become names on the card
     profile = load_profile(bundle.profile)
@@ -101,7 +103,8 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
     problems = image_problems(card, image_layout, image_size) if image else []
     if problems:                          # said before anything is encoded, not after
         raise UsageError(bundle.manifest_path, f"--image: {problems[0]}")
-    store = Cache(cache) if use_cache else None
+    store = Cache(cache, warn=lambda message: progress({"event": "cache-unwritable", "detail": message})) \
+        if use_cache else None
     out = out_folder(Path(out))
     jobs = max(1, jobs or os.cpu_count() or 1)
     with out_lock(out):
@@ -137,12 +140,9 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
 
             def card_job(plan_card: CardPlan) -> CardResult:
                 progress({"event": "assemble", "card": plan_card.card_id})
-                done = assemble_card(staging, bundle, profile, card, plan_card, len(plan.cards),
-                                     [by_id[i] for i in plan_card.items], key, scan_memo)
-                if image:
-                    progress({"event": "image", "card": plan_card.card_id})
-                    write_image(staging, plan_card.card_id, card, image_size, image_layout)
-                return done
+                return assemble_card(staging, bundle, profile, card, plan_card, len(plan.cards),
+                                     [by_id[i] for i in plan_card.items], key, scan_memo,
+                                     ImageSpec(image_size, image_layout) if image else None, progress)
 
             cards = run_all(pool, card_job, [(c,) for c in plan.cards])
             if approved is not None:
@@ -155,7 +155,7 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
             progress({"event": "report"})
             scans = {(c.card_id, path): found for c in cards for path, found in c.scans.items()}
             for writer in report_writers:
-                writer(staging, thumb_dir=store.root / "thumbs" if store else None, scans=scans)
+                writer(staging, thumb_dir=store.root / "thumbs" if store and store.writable else None, scans=scans)
             publish(staging, out)
             progress({"event": "done", "cards": len(cards), "encoded": ctx.counts["encoded"],
                       "cached": ctx.counts["cached"], "seconds": round(time.monotonic() - started, 3)})

@@ -1,9 +1,11 @@
-"""Cards from finished encodes: card paths, the FAT rules, the self-scan, the seal, the image.
+"""Cards from finished encodes: card paths, the FAT rules, the self-scan, the image, the seal.
 
 Each card folder is filled with its items' files (renamed from the work folder), checked
 against the FAT rules, given the fixed file time, scanned with the scanner QA uses (a
-finding at error level fails the build), then sealed: its manifest, the curator's
-signature and SHA256SUMS go beside it, never on it. report.json records what happened.
+finding at error level fails the build), written into its FAT image (with --image), then
+sealed: its manifest (recording the image's size and SHA-256, so the signature covers every
+byte of it), the curator's signature and SHA256SUMS go beside it, never on it. report.json
+records what happened.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from infopack.build.cache import Cache
 from infopack.build.cache_keys import scan_token
@@ -20,13 +23,13 @@ from infopack.build.jobs import ItemResult
 from infopack.checks import ERROR
 from infopack.errors import CheckFailed
 from infopack.fat.catalog import CardType
-from infopack.fat.image import build_image, content_image_size
+from infopack.fat.image import build_image, content_image_size, image_digest
 from infopack.fat.names import check_card_paths
 from infopack.manifest import Bundle
 from infopack.plan.layout import card_layout
 from infopack.plan.packing import CardPlan
 from infopack.profiles import Profile
-from infopack.release.card_manifest import BundleInfo, CardInfo, CardManifest, FileEntry, ItemEntry
+from infopack.release.card_manifest import BundleInfo, CardInfo, CardManifest, FileEntry, ImageRecord, ItemEntry
 from infopack.release.outdir import OutDir
 from infopack.release.seal import entries_for, fix_mtimes, sha256sums, sign_manifest
 from infopack.scan import scan_file
@@ -40,6 +43,13 @@ class CardResult:
     usable_bytes: int
     files: int
     scans: dict[str, list[dict]] = field(default_factory=dict)   # card path -> the self-scan's findings
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """What `build --image` asked for: `size` "card" (the card class's) or "content", and the layout."""
+    size: str
+    layout: str
 
 
 @dataclass(frozen=True)
@@ -66,8 +76,9 @@ def assign_paths(results: list[ItemResult], profile: Profile) -> None:
 
 
 def assemble_card(staging: Path, bundle: Bundle, profile: Profile, card: CardType, plan_card: CardPlan,
-                  card_count: int, results: list[ItemResult], key, scan_memo: ScanMemo | None = None) -> CardResult:
-    """Fill, check, scan and seal one card in the staging folder."""
+                  card_count: int, results: list[ItemResult], key, scan_memo: ScanMemo | None = None,
+                  image: ImageSpec | None = None, progress: Callable[[dict], None] | None = None) -> CardResult:
+    """Fill, check, scan, image (when asked) and seal one card in the staging folder."""
     folder = OutDir(staging)
     card_id = plan_card.card_id
     card_dir = folder.card_dir(card_id)
@@ -86,11 +97,17 @@ def assemble_card(staging: Path, bundle: Bundle, profile: Profile, card: CardTyp
     fix_mtimes(card_dir)
     entries = entries_for(card_dir)
     scans = scan_card(card_dir, card_id, entries, scan_memo)
+    record = None
+    if image is not None:
+        if progress is not None:
+            progress({"event": "image", "card": card_id})
+        record = write_image(staging, card_id, card, image.size, image.layout)
     manifest = CardManifest.create(
         bundle=BundleInfo(bundle.id, bundle.title, bundle.version),
         card=CardInfo(card_id, card_count, card.name, card.usable_bytes), profile=profile.id, files=entries,
         items=[ItemEntry(r.item.id, r.item.title, r.info.kind, tuple(sorted(r.paths.values())), r.item.title_allow)
                for r in results],
+        image=record,
     ).to_bytes()
     folder.manifest_path(card_id).write_bytes(manifest)
     folder.build_signature_path(card_id).write_text(
@@ -128,11 +145,13 @@ def scan_card(card_dir: Path, card_id: str, entries: list[FileEntry] | None = No
     return findings
 
 
-def write_image(staging: Path, card_id: str, card: CardType, image_size: str, layout: str) -> None:
-    """The card's FAT image in `layout`: as large as the card class, or (`content`) just large enough."""
+def write_image(staging: Path, card_id: str, card: CardType, image_size: str, layout: str) -> ImageRecord:
+    """The card's FAT image in `layout`: as large as the card class, or (`content`) just large
+    enough; returns what the manifest records of it."""
     folder = OutDir(staging)
     size = content_image_size(folder.card_dir(card_id), card, layout) if image_size == "content" else None
-    build_image(folder.card_dir(card_id), folder.image_path(card_id), card, size=size, layout=layout)
+    path = build_image(folder.card_dir(card_id), folder.image_path(card_id), card, size=size, layout=layout)
+    return ImageRecord(layout, *image_digest(path))
 
 
 def write_report(path: Path, bundle: Bundle, profile: Profile, results: list[ItemResult],

@@ -15,14 +15,20 @@ $XDG_CACHE_HOME/infopack, else ~/.cache/infopack):
     warnings/ab/abcdef...   memo: the encoders' warnings of an entry (same key), for report.json
 
 An entry is written under tmp/ and renamed into place only when every file and meta.json
-are on disk, so a killed build never leaves a half entry under entries/. On lookup each
-file's size and sha256 are checked (streamed); a mismatch deletes the entry and counts as
-a miss. A hit is hard-linked (or copied) into the work folder, never moved out of the
-cache: assembly renames and re-times the work file while the cache keeps its own name.
+are on disk, so a killed build never leaves a half entry under entries/. Its files are
+read-only (0444). A hit is cloned into the work folder (`clone_file`: a copy-on-write clone
+where the file system has them, else a copy), never linked or moved: a card file in OUT is
+a file of its own, so changing it changes neither the cache nor another OUT. Each copy's
+size and sha256 are checked against the entry's meta.json as it is made (one streamed read);
+a mismatch deletes the entry and its copies and counts as a miss.
+
+A full or read-only cache only costs speed: the first write that fails calls `warn` once
+and the cache stops writing (lookups go on).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -31,6 +37,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 from infopack.errors import UsageError
 from infopack.release.seal import sha256_file
@@ -38,6 +45,9 @@ from infopack.release.seal import sha256_file
 CACHE_FORMAT = "infopack-cache/1"
 META = "meta.json"
 MEMOS = ("probe", "scanned", "warnings")     # the JSON memo areas
+FICLONE = 0x40049409             # linux/fs.h: _IOW(0x94, 9, int), a copy-on-write clone of a whole file
+COPY_CHUNK = 1 << 20
+READ_ONLY = 0o444
 
 
 def default_cache_dir() -> Path:
@@ -72,15 +82,31 @@ class CacheStats:
 
 
 class Cache:
-    def __init__(self, root: str | os.PathLike | None = None):
+    """The cache in `root`. `warn(message)` is called once if the cache cannot be written
+    (full, read-only); without `warn` (the `cache` commands) a folder that cannot be made is
+    a usage error."""
+
+    def __init__(self, root: str | os.PathLike | None = None, warn: Callable[[str], None] | None = None):
         self.root = Path(root) if root else default_cache_dir()
         self._hashes: dict[str, str] = {}        # this process's memo of file_hash
+        self._warn = warn
+        self.writable = True
         try:
             for sub in ("entries", "tmp", "hashes") + MEMOS:
                 (self.root / sub).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise UsageError(self.root, f"cannot use this cache folder ({exc.strerror}); "
-                                        f"choose another with --cache DIR or INFOPACK_CACHE") from None
+            if warn is None:
+                raise UsageError(self.root, f"cannot use this cache folder ({exc.strerror}); "
+                                            f"choose another with --cache DIR or INFOPACK_CACHE") from None
+            self._cannot_write(exc)
+
+    def _cannot_write(self, exc: OSError) -> None:
+        """The first failed write says so once; after it the cache only reads."""
+        if self.writable and self._warn is not None:
+            self._warn(f"cannot write to the cache {self.root} ({exc.strerror or exc}); this build goes on "
+                       f"without storing encodes (it only costs speed next time): free some space or "
+                       f"choose another folder with --cache DIR")
+        self.writable = False
 
     def _entry(self, key: str) -> Path:
         return self.root / "entries" / key[:2] / key
@@ -100,7 +126,7 @@ class Cache:
             digest = ""
         if len(digest) != 64:
             digest = sha256_file(path)
-            _write_atomic(slot, digest.encode("ascii"), self.root / "tmp")
+            self._write_atomic(slot, digest.encode("ascii"))
         self._hashes[ident] = digest
         return digest
 
@@ -114,11 +140,27 @@ class Cache:
     def remember(self, area: str, key: str, value) -> None:
         """Keep a JSON value under `key` in a memo area (a full or read-only cache only costs speed)."""
         data = json.dumps(value, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        _write_atomic(self.root / area / key[:2] / key, data, self.root / "tmp")
+        self._write_atomic(self.root / area / key[:2] / key, data)
+
+    def _write_atomic(self, path: Path, data: bytes) -> None:
+        if not self.writable:
+            return
+        tmp = self.root / "tmp" / f"{path.name}.{uuid.uuid4().hex[:8]}"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)           # a part written before the disk filled
+            self._cannot_write(exc)
 
     # -- encode entries ----------------------------------------------------------------
 
-    def lookup(self, key: str) -> Lookup:
+    def lookup(self, key: str, dest: Path, prefix: str = "") -> Lookup:
+        """The entry's files, cloned (or copied) into `dest` as `prefix + name` and checked there
+        against its meta.json: what the build uses is what was stored. A miss when there is
+        none (or it vanished meanwhile: pruned by another process); a damaged entry is dropped
+        with the copies made of it, and the Lookup says why."""
         entry = self._entry(key)
         try:
             meta = json.loads((entry / META).read_text("utf-8"))
@@ -131,19 +173,22 @@ class Cache:
         except (OSError, ValueError, TypeError, KeyError):
             self._drop(entry)
             return Lookup(None, "unreadable meta.json")
+        made: list[Path] = []
         for f in files:
-            path = entry / f.name
+            target = dest / (prefix + f.name)
             try:
-                size = path.stat().st_size
-            except OSError:
-                self._drop(entry)
-                return Lookup(None, f"{f.name} missing")
-            if size != f.size:
-                self._drop(entry)
-                return Lookup(None, f"{f.name} is {size} bytes, expected {f.size} (truncated?)")
-            if sha256_file(path) != f.sha256:
-                self._drop(entry)
-                return Lookup(None, f"{f.name} does not match its sha256")
+                size, digest = clone_file(entry / f.name, target)
+                problem = (f"{f.name} is {size} bytes, expected {f.size} (truncated?)" if size != f.size
+                           else f"{f.name} does not match its sha256" if digest != f.sha256 else None)
+            except FileNotFoundError:
+                problem = f"{f.name} missing" if entry.exists() else ""
+            made.append(target)
+            if problem is not None:
+                for path in made:
+                    path.unlink(missing_ok=True)
+                if problem:
+                    self._drop(entry)
+                return Lookup(None, problem or None)
         now = time.time()
         try:
             os.utime(entry / META, (now, now))        # "last use", for stats and prune
@@ -151,46 +196,32 @@ class Cache:
             pass
         return Lookup(files)
 
-    def fetch(self, key: str, files: list[CachedFile], dest: Path, prefix: str = "") -> bool:
-        """Hard-link (or copy, across file systems) a verified entry's files into `dest`;
-        False if the entry vanished meanwhile (pruned by another process): a miss.
-
-        Linking is safe here: the build only renames and re-times the linked file (the
-        entry's meta.json, not its files, records use), and should anything later write
-        into a card file in place, the next lookup's sha256 check notices and rebuilds.
-        """
-        for f in files:
-            source, target = self._entry(key) / f.name, dest / (prefix + f.name)
-            try:
-                os.link(source, target)
-            except FileNotFoundError:
-                return False
-            except OSError:
-                try:
-                    shutil.copyfile(source, target)
-                except FileNotFoundError:
-                    return False
-        return True
-
     def store(self, key: str, outputs: list[tuple[str, str, Path]]) -> None:
-        """Store (role, extension, path) outputs under `key`: files first, meta.json last, then rename."""
+        """Store (role, extension, path) outputs under `key`: files first (read-only), meta.json
+        last, then rename."""
         final = self._entry(key)
-        if final.exists():          # stored meanwhile by another job (a damaged one is dropped by lookup)
+        if not self.writable or final.exists():    # stored meanwhile by another job (a damaged one is dropped by lookup)
             return
         tmp = self.root / "tmp" / f"{key}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
-        tmp.mkdir(parents=True)
         try:
+            tmp.mkdir(parents=True)
             files = []
             for role, ext, path in outputs:
                 name = f"{role}{ext}"
-                shutil.copyfile(path, tmp / name)
-                files.append(asdict(CachedFile(role, ext, name, (tmp / name).stat().st_size, sha256_file(tmp / name))))
+                size, digest = clone_file(path, tmp / name)
+                os.chmod(tmp / name, READ_ONLY)
+                files.append(asdict(CachedFile(role, ext, name, size, digest)))
             (tmp / META).write_text(json.dumps({"format": CACHE_FORMAT, "key": key, "files": files},
                                                sort_keys=True), encoding="utf-8")
             final.parent.mkdir(parents=True, exist_ok=True)
-            os.rename(tmp, final)                   # fails if another job got there first: fine
+        except OSError as exc:
+            self._cannot_write(exc)
+            shutil.rmtree(tmp, ignore_errors=True)
+            return
+        try:
+            os.rename(tmp, final)
         except OSError:
-            pass                                    # a full or read-only cache only costs speed
+            pass                                    # another job got there first: fine
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -255,11 +286,25 @@ def _h(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _write_atomic(path: Path, data: bytes, tmp_dir: Path) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = tmp_dir / f"{path.name}.{uuid.uuid4().hex[:8]}"
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError:
-        pass
+def clone_file(source: Path, target: Path) -> tuple[int, str]:
+    """Make `target`, a new file with `source`'s bytes that never shares its inode; returns
+    the size and sha256 of what `target` holds, read once.
+
+    A copy-on-write clone where the file system has them (btrfs, XFS: the FICLONE ioctl,
+    instant and no extra space; the clone is then read to hash it), else a plain copy
+    hashed as it is written. Never a hard link: writing into one file cannot change the other.
+    """
+    digest, size = hashlib.sha256(), 0
+    with open(source, "rb") as src, open(target, "xb") as dst:
+        try:
+            fcntl.ioctl(dst.fileno(), FICLONE, src.fileno())
+            reader, writer = open(target, "rb"), None
+        except OSError:            # ext4, tmpfs, two file systems: no clone here, copy
+            reader, writer = src, dst
+        with reader:
+            while chunk := reader.read(COPY_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                if writer is not None:
+                    writer.write(chunk)
+    return size, digest.hexdigest()

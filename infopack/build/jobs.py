@@ -119,11 +119,11 @@ def _encode_item(ctx: JobContext, item: Item, info: MediaInfo, video_bitrate: in
     key = None
     if ctx.cache is not None:
         key = encode_key(job, kind, ctx.ffmpeg_version, ctx.cache.file_hash, ctx.profile_recipe)
-        found = ctx.cache.lookup(key)
+        prefix = f"{item.id}.cached."
+        found = ctx.cache.lookup(key, ctx.work, prefix)      # a hit is copied into the work folder
         if found.corrupt:
             ctx.progress({"event": "cache-corrupt", "item": item.id, "detail": found.corrupt})
-        prefix = f"{item.id}.cached."
-        if found.files and ctx.cache.fetch(key, found.files, ctx.work, prefix):
+        if found.files:
             ctx.count("cached")
             ctx.progress({"event": "cached", "item": item.id, "duration": info.duration})
             produced = [Produced(f.role, ctx.work / (prefix + f.name), f.extension) for f in found.files]

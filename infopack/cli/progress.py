@@ -23,6 +23,7 @@ LINES = {   # event -> the one line it gets in a log (events not listed get none
     "stale": "  removed {removed} unfinished build folder(s) left by a killed build",
     "no-subtitles": "  warning: {message}",
     "encoder-warning": "  warning from the encoder of {item} (kept in report.json): {lines[0]}",
+    "cache-unwritable": "infopack: warning: {detail}",
 }
 
 

@@ -29,7 +29,6 @@ a partition); `image_listing` walks the directory tree with our own reader
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import stat
@@ -46,6 +45,7 @@ from infopack.fat.cost import card_cost
 from infopack.fat.mbr import HEADS, PARTITION_START, SECTOR, SECTORS_PER_TRACK, filesystem_offset, mbr_sector
 from infopack.fat.names import check_card_paths
 from infopack.fat.reader import image_listing, read_geometry
+from infopack.fat.residue import data_extents, image_residue
 from infopack.cardtime import CARD_EPOCH
 from infopack.checks import ERROR
 from infopack.errors import InfopackError, UsageError
@@ -236,7 +236,9 @@ def build_image(card_dir: str | os.PathLike, image_path: str | os.PathLike, card
     `size` (of the whole image) defaults to `image_size(card, layout)`. The card type and
     size are checked first (`image_problems`), then the folder with the FAT rules (a name a
     player cannot read is refused here, not discovered on the card); with `check` the file
-    system is checked with `fsck.fat -n` afterwards.
+    system is checked with `fsck.fat -n` afterwards, and the whole image for anything but
+    its files (`infopack.fat.residue`: free space, slack and the space outside the file
+    system all zero, no deleted entry, the blank card's label).
     """
     source = Path(card_dir)
     target = Path(image_path)
@@ -264,11 +266,36 @@ def build_image(card_dir: str | os.PathLike, image_path: str | os.PathLike, card
             fsck_image(filesystem)
         if start:
             _write_partitioned(tmp, filesystem, size, start)
+        if check:
+            _refuse_residue(tmp, target)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
         filesystem.unlink(missing_ok=True)
     return target
+
+
+def image_digest(image: str | os.PathLike) -> tuple[int, str]:
+    """(size, SHA-256) of an image, what the card manifest records: holes of a sparse image
+    are hashed as the zeros they read as, without reading them."""
+    digest = hashlib.sha256()
+    zeros = memoryview(bytes(CHUNK))
+    with open(image, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        position = 0
+        for begin, end in [*data_extents(handle.fileno(), 0, size), (size, size)]:
+            while position < begin:                      # a hole: zeros
+                step = min(CHUNK, begin - position)
+                digest.update(zeros[:step])
+                position += step
+            handle.seek(begin)
+            while position < end:
+                chunk = handle.read(min(CHUNK, end - position))
+                if not chunk:
+                    raise InfopackError(image, "changed size while it was hashed")
+                digest.update(chunk)
+                position += len(chunk)
+    return size, digest.hexdigest()
 
 
 def _write_partitioned(image: Path, filesystem: Path, size: int, start: int) -> None:
@@ -284,7 +311,7 @@ def _copy_sparse(source: Path, offset: int, length: int, out, out_offset: int) -
     and all-zero chunks (`out` must read as zeros there already)."""
     zeros = bytes(CHUNK)
     with open(source, "rb") as handle:
-        for begin, end in _data_extents(handle.fileno(), offset, offset + length):
+        for begin, end in data_extents(handle.fileno(), offset, offset + length):
             handle.seek(begin)
             position = begin
             while position < end:
@@ -297,23 +324,11 @@ def _copy_sparse(source: Path, offset: int, length: int, out, out_offset: int) -
                 position += len(chunk)
 
 
-def _data_extents(fd: int, begin: int, end: int) -> Iterator[tuple[int, int]]:
-    """(start, stop) of the parts of [begin, end) holding data, using SEEK_DATA/SEEK_HOLE
-    where the file system has them (an empty 128 GB image is read in no time), else all of it."""
-    position = begin
-    while position < end:
-        try:
-            data = os.lseek(fd, position, os.SEEK_DATA)
-            hole = os.lseek(fd, data, os.SEEK_HOLE)
-        except OSError as exc:
-            if exc.errno == errno.ENXIO:         # no data after `position`
-                return
-            yield position, end
-            return
-        if data >= end:
-            return
-        yield data, min(hole, end)
-        position = hole
+def _refuse_residue(image: Path, target: Path) -> None:
+    found = image_residue(image)
+    if found:
+        raise InfopackError(target, f"the new image holds more than its files ({found[0].check}: "
+                                    f"{found[0].message}); this is a bug, please report it")
 
 
 def _walk(source: Path) -> tuple[list[str], dict[str, int]]:

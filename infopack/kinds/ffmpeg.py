@@ -55,9 +55,13 @@ def run_ffmpeg(args: list[str], *, item_id: str, source: Path, duration: float) 
     args = with_warnings(args[:1] + ["-progress", "pipe:1", "-nostats"] + args[1:])
     on_progress = None
     if report is not None:
+        said = [-1.0]                   # the last done_s reported: an event only when it moved on
+
         def on_progress(done_s: float) -> None:
-            report({"event": "progress", "item": item_id, "done_s": round(min(done_s, duration), 3),
-                    "total_s": round(duration, 3)})
+            done = round(min(done_s, duration), 3)
+            if done > said[0]:
+                said[0] = done
+                report({"event": "progress", "item": item_id, "done_s": done, "total_s": round(duration, 3)})
     stderr = run_with_progress(args, timeout=encode_timeout(duration), what=f"encoding item {item_id}",
                                subject=source, on_progress=on_progress)
     broken = level_warnings(stderr)

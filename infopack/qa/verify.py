@@ -22,10 +22,11 @@ from infopack.documents import EPUB, PDF, epub_problems, pdf_problems, sniff_doc
 from infopack.errors import CheckFailed, InfopackError, UsageError
 from infopack.fat.catalog import CardType, load_card
 from infopack.fat.cost import card_cost
-from infopack.fat.image import extract_image
+from infopack.fat.image import extract_image, image_digest
 from infopack.fat.names import fat_name_problems
+from infopack.fat.residue import image_residue
 from infopack.manifest.titles import card_name_matches, describe
-from infopack.release.card_manifest import CardManifest, CardManifestError
+from infopack.release.card_manifest import CardManifest, CardManifestError, ImageRecord
 from infopack.release.outdir import OutDir, card_of
 from infopack.release.seal import CHUNK
 from infopack.release.trust import TrustPolicy, check_signatures
@@ -87,12 +88,16 @@ def as_policy(trust) -> TrustPolicy:
 
 
 def verify_out(out: Path, trust, options: VerifyOptions = VerifyOptions()) -> list[CardReport]:
-    """Verify every card of a build output folder (a card folder, or else a card-NN.img)."""
+    """Verify every card of a build output folder (a card folder, or else a card-NN.img; a
+    card-NN.img beside the folder is checked byte for byte when the manifest records it)."""
     out_dir = OutDir(out)
     reports = []
     for card_id in out_dir.require_cards():
         manifest = out_dir.manifest_path(card_id)
-        report = verify_target(out_dir.card_target(card_id), manifest, trust, options)
+        target, image = out_dir.card_target(card_id), out_dir.image_path(card_id)
+        report = verify_target(target, manifest, trust, options)
+        if target != image and image.is_file() and _recorded_image(manifest) is not None:
+            report.findings += check_image_bytes(image, manifest)
         if report.card_id != card_id:
             report.findings.append(Finding(
                 "card-mismatch", ERROR, manifest.name,
@@ -110,14 +115,40 @@ def verify_target(target: Path, manifest_path: Path, trust, options: VerifyOptio
 
 
 def verify_image(image: Path, manifest_path: Path, trust, options: VerifyOptions = VerifyOptions()) -> CardReport:
+    """The image's bytes first (`check_image_bytes`), then its files, extracted, as a card folder's."""
+    findings = [Finding("image", INFO, image.name, "a FAT image: its files were extracted with mtools and checked")]
+    findings += check_image_bytes(image, manifest_path)
     with tempfile.TemporaryDirectory(prefix="infopack-verify-") as tmp:
         extracted = extract_image(image, Path(tmp) / "card")
         report = verify_card(extracted, manifest_path, trust, options)
     report.target = str(image)
     report.image = True
-    report.findings.insert(0, Finding("image", INFO, image.name,
-                                      "a FAT image: its files were extracted with mtools and checked"))
+    report.findings[:0] = findings
     return report
+
+
+def check_image_bytes(image: Path, manifest_path: Path) -> list[Finding]:
+    """Size and SHA-256 of the whole image against the image its manifest records (the
+    manifest's signatures are checked with its files). An image that is not those bytes, or
+    that no manifest records, is also searched for what it holds besides its files: data in
+    free clusters, slack or outside the file system, deleted entries, a label."""
+    record = _recorded_image(manifest_path)
+    if record is None:
+        found = [Finding("image-unsigned", WARNING, image.name,
+                         "the signed manifest records no image (built before images were signed, or made by "
+                         "hand): only its files, free space, slack and label were checked, not every byte")]
+    else:
+        size = image.stat().st_size
+        if size == record.size and image_digest(image) == (record.size, record.sha256):
+            return []
+        found = [Finding("image-hash", ERROR, image.name,
+                         f"{size:,} bytes" + (f", not the {record.size:,} the manifest records"
+                                              if size != record.size else " whose SHA-256 differs from the "
+                                              "manifest's") + ": the image was changed after it was signed")]
+    try:
+        return found + image_residue(image)
+    except InfopackError:
+        return found                                   # not a FAT image: extracting it says so
 
 
 def verify_card(card_dir: Path, manifest_path: Path, trust, options: VerifyOptions = VerifyOptions()) -> CardReport:
@@ -142,6 +173,14 @@ def verify_card(card_dir: Path, manifest_path: Path, trust, options: VerifyOptio
         return report
     report.findings += check_files(card_dir, fields, report, options, manifest_path)
     return report
+
+
+def _recorded_image(manifest_path: Path) -> ImageRecord | None:
+    """The image a manifest records (None: none, or no readable manifest: verify_card reports that)."""
+    try:
+        return CardManifest.from_bytes(manifest_path.read_bytes()).image
+    except (OSError, CardManifestError):
+        return None
 
 
 def parse_manifest(path: Path, data: bytes, report: CardReport) -> CardManifest | None:
@@ -439,4 +478,4 @@ def clean_card(card_dir: Path, manifest_path: Path, trust) -> tuple[list[Restore
 
 
 __all__ = ["CardReport", "VerifyOptions", "verify_out", "verify_card", "verify_target", "verify_image",
-           "clean_card", "summary_level", "WARNING"]
+           "check_image_bytes", "clean_card", "summary_level", "WARNING"]

@@ -7,6 +7,10 @@ that is not a manifest this format describes with a `CardManifestError` saying w
 wrong (the verifier reports it as `manifest-format`). Signatures are always checked over
 the bytes as read, never over a re-serialisation; for canonical bytes `to_bytes` gives
 the same bytes back.
+
+A card built with `--image` also records its image (`image`: layout, size, sha256), so the
+image is signed as a whole, every byte of it. The field is absent without an image: the
+manifest of a card folder keeps the bytes it always had.
 """
 
 from __future__ import annotations
@@ -56,6 +60,13 @@ class FileEntry:
 
 
 @dataclass(frozen=True)
+class ImageRecord:
+    layout: str    # "mbr" or "superfloppy" (infopack.fat.image.LAYOUTS)
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
 class ItemEntry:
     id: str
     title: str
@@ -72,13 +83,14 @@ class CardManifest:
     tool: ToolInfo
     files: tuple[FileEntry, ...]
     items: tuple[ItemEntry, ...]
+    image: ImageRecord | None = None
 
     @classmethod
     def create(cls, *, bundle: BundleInfo, card: CardInfo, profile: str, files: Iterable[FileEntry],
-               items: Iterable[ItemEntry]) -> CardManifest:
+               items: Iterable[ItemEntry], image: ImageRecord | None = None) -> CardManifest:
         """A new card's manifest, made by this infopack; files in path order, items as given."""
         return cls(bundle, card, profile, ToolInfo(TOOL_NAME, __version__),
-                   tuple(sorted(files, key=lambda f: f.path)), tuple(items))
+                   tuple(sorted(files, key=lambda f: f.path)), tuple(items), image)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> CardManifest:
@@ -90,11 +102,15 @@ class CardManifest:
 
     @classmethod
     def from_dict(cls, data) -> CardManifest:
-        """From parsed JSON: every field present, of its type, nothing else."""
+        """From parsed JSON: every field present (`image` may be absent), of its type, nothing else."""
         if not isinstance(data, dict):
             raise CardManifestError("not a JSON object")
         if data.get("format") != MANIFEST_FORMAT:
             raise CardManifestError(f"unknown format {data.get('format')!r}")
+        image = None
+        if "image" in data:
+            data = dict(data)
+            image = ImageRecord(*_fields(data.pop("image"), "image", {"layout": str, "size": int, "sha256": str}))
         _, bundle, card, profile, tool, files, items = _fields(data, "", {
             "format": str, "bundle": dict, "card": dict, "profile": str, "tool": dict, "files": list,
             "items": list})
@@ -106,7 +122,8 @@ class CardManifest:
                    profile,
                    ToolInfo(*_fields(tool, "tool", {"name": str, "version": str})),
                    entries,
-                   tuple(_item(entry, f"items[{n}]", paths) for n, entry in enumerate(items)))
+                   tuple(_item(entry, f"items[{n}]", paths) for n, entry in enumerate(items)),
+                   image)
 
     def to_dict(self) -> dict:
         return {
@@ -118,7 +135,8 @@ class CardManifest:
             "tool": {"name": self.tool.name, "version": self.tool.version},
             "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in self.files],
             "items": [_item_dict(i) for i in self.items],
-        }
+        } | ({"image": {"layout": self.image.layout, "size": self.image.size, "sha256": self.image.sha256}}
+             if self.image is not None else {})
 
     def to_bytes(self) -> bytes:
         """The canonical bytes: what the build signs and writes."""

@@ -8,6 +8,8 @@
     OUT/card-NN.SHA256SUMS                  `sha256sum -c` list, run inside card-NN/
     OUT/report.json, OUT/report.html        the build report
     OUT/reviews/                            reviewers' decisions
+    OUT/superseded/card-NN.<SHA256>/        approvals of a manifest a rebuild replaced, beside
+                                            a copy of that manifest (they still verify there)
 
 The signatures of a manifest are named after the manifest file, wherever it lies and
 whatever it is called (`verify --manifest` takes any path): `ManifestFiles` knows those
@@ -29,6 +31,7 @@ IMAGE_SUFFIX = ".img"
 REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"
 REVIEWS_DIR = "reviews"
+SUPERSEDED_DIR = "superseded"
 
 
 def card_of(manifest_path: Path) -> str:
@@ -127,6 +130,15 @@ class OutDir:
         """What to verify for a card: its folder, else its image, else the (missing) folder."""
         folder, image = self.card_dir(card), self.image_path(card)
         return image if not folder.exists() and image.is_file() else folder
+
+    def build_files(self, card: str) -> list[Path]:
+        """The seal files a build writes for a card (manifest, build signature, SHA256SUMS): not approvals."""
+        return [self.manifest_path(card), self.build_signature_path(card), self.sums_path(card)]
+
+    def superseded_dir(self, card: str, manifest_sha256: str | None) -> Path:
+        """Where approvals of a replaced manifest are kept, named by the card and the manifest's
+        SHA-256 (first 16 digits); `no-manifest` for approvals whose manifest was gone."""
+        return self.root / SUPERSEDED_DIR / f"{card}.{manifest_sha256[:16] if manifest_sha256 else 'no-manifest'}"
 
     def seal_files(self) -> list[Path]:
         """Every manifest, signature and SHA256SUMS file of the cards here (what publishing replaces)."""

@@ -26,9 +26,19 @@ class ThumbCache:
             return cached.read_bytes()
         data = kind.thumbnail(path, duration, what) if what in kind.thumbnails else None
         if data is not None and cached is not None:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=cached.parent, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, cached)
+            _keep(cached, data)
         return data
+
+
+def _keep(cached: Path, data: bytes) -> None:
+    """Keep a thumbnail for next time; a full or read-only folder only costs speed."""
+    tmp = None
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cached.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, cached)
+    except OSError:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
