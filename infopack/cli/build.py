@@ -73,6 +73,10 @@ def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bo
                    f"({100 * card.used_bytes / card.usable_bytes:.2f}%)")
     for item_id in result.left_out:
         click.echo(f"left out: {item_id} ({result.left_out_reasons.get(item_id, 'did not fit')})")
+    for split in result.splits:
+        click.echo(split.line())
+    if result.repacked:
+        click.echo(f"the cards differ from the plan: {result.repacked}")
     click.echo(f"signed manifests and SHA256SUMS are in {out} (keep them off the cards)")
 
 

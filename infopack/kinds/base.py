@@ -75,6 +75,7 @@ class Kind:
     player: str | None = None     # "video" or "audio": the HTML element a browser plays the main file with
     thumbnails: tuple[str, ...] = ()          # what `thumbnail` makes: "poster", "sheet"
     transcript_roles: tuple[str, ...] = ()    # card files read as the review's transcript
+    sampled = False               # plan: main file estimated by encoding windows of it (infopack.plan.samples)
 
     # -- what files are ---------------------------------------------------------------
 
