@@ -82,7 +82,8 @@ def write_manifest(folder: Path, profile: str, clips: dict[str, Path]) -> Path:
     lines = ["[bundle]", f'id = "accuracy-{profile}"', 'title = "plan accuracy"', f'profile = "{profile}"',
              'card = "64GB"', ""]
     for name, path in clips.items():
-        lines += ["[[items]]", f'id = "{name}"', f'title = "{CLIPS[name][0]}"', f'source = "{path.relative_to(folder).as_posix()}"', ""]
+        source = path.relative_to(folder).as_posix()
+        lines += ["[[items]]", f'id = "{name}"', f'title = "{CLIPS[name][0]}"', f'source = "{source}"', ""]
     manifest = folder / f"{profile}.toml"
     manifest.write_text("\n".join(lines), encoding="utf-8")
     return manifest

@@ -101,3 +101,10 @@ def test_errors_under_json_are_json(run_cli, tmp_path):
 def test_without_json_errors_stay_one_line_on_stderr(run_cli, tmp_path):
     result = run_cli("plan", tmp_path / "missing.toml")
     assert result.exit_code == 2 and result.stdout == "" and "no such manifest file" in result.stderr
+
+
+def test_a_build_error_under_json_is_one_json_line_like_its_events(run_cli, demo_manifest, tmp_path):
+    result = run_cli("build", demo_manifest, "--out", tmp_path / "out", "--key", tmp_path / "none.key", "--json")
+    assert result.exit_code == 2
+    [line] = result.stdout.splitlines()
+    assert json.loads(line)["schema"] == "infopack/error/1" and json.loads(line)["exit"] == 2

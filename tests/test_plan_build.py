@@ -102,7 +102,8 @@ def test_a_series_too_large_for_one_card_is_split_and_the_split_is_named(run_cli
 
 
 def test_a_strict_series_too_large_for_one_card_is_refused(run_cli, samples_dir, tiny_home, keys_dir, tmp_path):
-    manifest = manifest_for(samples_dir, "series-strict.toml", SERIES.replace('version = 3', 'version = 3\ngroups = "strict"'))
+    strict = SERIES.replace('version = 3', 'version = 3\ngroups = "strict"')
+    manifest = manifest_for(samples_dir, "series-strict.toml", strict)
     planned = run_cli("plan", manifest)
     assert planned.exit_code == 1 and "series '바다 이야기'" in planned.stdout and "strict" in planned.stdout
     result = run_cli("build", manifest, "--out", tmp_path / "out", "--key", keys_dir / "curator.key")
@@ -156,8 +157,9 @@ def test_strict_groups_refuse_a_group_larger_than_a_card_and_place_nothing_of_it
 def test_windows_are_whole_gops_spread_over_the_item():
     assert windows(20.0, 5.0) == [windows(20.0, 5.0)[0]] and windows(20.0, 5.0)[0].whole
     spread = windows(600.0, 5.0)
-    assert len(spread) == MIN_WINDOWS and all(w.seconds == 5.0 for w in spread)
+    assert len(spread) == MIN_WINDOWS and all(w.seconds == 5.0 and w.preroll == 1.0 for w in spread)
     assert [round(w.start) for w in spread] == [98, 298, 498]
+    assert windows(30.0, 5.0)[0].preroll == 1.0 and windows(24.0, 5.0)[0].start == 1.5
     assert len(windows(6 * 3600.0, 5.0)) == MAX_WINDOWS
     assert all(0 <= w.start <= 6 * 3600 - 5 for w in windows(6 * 3600.0, 5.0))
 

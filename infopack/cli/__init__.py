@@ -59,9 +59,9 @@ class InfopackGroup(click.Group):
 def _fail(ctx: click.Context, line: str, exc: InfopackError | None, code: int) -> None:
     """The error's line on stderr; under --json also a JSON document on stdout, for the script."""
     click.echo(line, err=True)
-    if ctx.meta.get("infopack.json"):
+    if ctx.meta.get("infopack.json"):        # one line: `build --json` prints one JSON event per line
         click.echo(document("error", {"error": exc.problem if exc else line.removeprefix("infopack: "),
-                                      "path": exc.path if exc else None, "exit": code}))
+                                      "path": exc.path if exc else None, "exit": code}, indent=None))
     sys.exit(code)
 
 

@@ -19,9 +19,9 @@ def schema(name: str) -> str:
     return f"infopack/{name}/{VERSION}"
 
 
-def document(name: str, payload: dict) -> str:
+def document(name: str, payload: dict, indent: int | None = 2) -> str:
     """The JSON text of one envelope: `schema` first, then the payload's keys."""
-    return json.dumps({"schema": schema(name), **payload}, ensure_ascii=False, indent=2)
+    return json.dumps({"schema": schema(name), **payload}, ensure_ascii=False, indent=indent)
 
 
 def emit(name: str, payload: dict) -> None:

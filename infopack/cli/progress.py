@@ -31,6 +31,7 @@ LINES = {   # event -> the one line it gets in a log (events not listed get none
     "image": "  writing {card}.img",
     "stale": "  removed {removed} unfinished build folder(s) left by a killed build",
     "repacked": "  the cards differ from the plan: {reason}",
+    "sampling": "  planning the cards: {to_encode} of {windows} sample encode(s) to run (the rest from the cache)",
 }
 
 

@@ -42,8 +42,20 @@ def plan_packing(bundle: Bundle, card: CardType, estimates: Estimates) -> PackRe
     strict = bundle.groups == "strict"
     if fits_one_card(estimates.upper, card):
         return pack(pack_items(bundle, estimates.upper), card, bundle.max_cards, strict_groups=strict)
-    sizes = {item_id: estimates.packing_sizes(item_id) for item_id in estimates.sizes}
+    sizes = {item_id: _with_headroom(estimates, item_id, card) for item_id in estimates.sizes}
     return pack(pack_items(bundle, sizes), card, bundle.max_cards, strict_groups=strict)
+
+
+def _with_headroom(estimates: Estimates, item_id: str, card: CardType) -> dict[str, int]:
+    """The item's packing sizes; an item that fits a card alone only without its full headroom
+    gets what the card leaves (it is not "larger than a card" by an estimate's margin)."""
+    sizes = estimates.packing_sizes(item_id)
+    estimated = card_cost(estimates.sizes[item_id], card)
+    if card_cost(sizes, card) > card.usable_bytes >= estimated:
+        path = estimates.sampled[item_id]
+        room = card.usable_bytes - estimated
+        sizes[path] = estimates.sizes[item_id][path] + room - room % card.cluster_bytes
+    return sizes
 
 
 def build_plan(bundle: Bundle, profile: Profile, card: CardType, infos: dict[str, MediaInfo],

@@ -422,7 +422,8 @@ def _best_fit(tallies: list[CardTally], unit: _Unit, card: CardType) -> int | No
 
 def _result(result: PackResult, cards: list[list[_Unit]], dropped: list[_Unit], too_big: list[PackItem],
             card: CardType) -> PackResult:
-    """Number the cards: by their first item in manifest order, the emptiest card last."""
+    """Number the cards: by their first item in manifest order, the emptiest card last, but
+    the runs of a split group always on rising card numbers (episodes 1-12 before 13-24)."""
     plans = []
     for content in cards:
         items = sorted((i for u in content for i in u.items), key=_item_key)
@@ -432,11 +433,37 @@ def _result(result: PackResult, cards: list[list[_Unit]], dropped: list[_Unit], 
         last = plans.pop(emptiest)
         plans.sort(key=lambda p: _item_key(p[0][0]))
         plans.append(last)
+        plans = _runs_in_order(plans)
     for number, (items, used) in enumerate(plans, start=1):
         result.cards.append(CardPlan(f"card-{number:02d}", [i.id for i in items], used, card.usable_bytes))
     left = too_big + [i for u in dropped for i in u.items]
     result.left_out = [i.id for i in sorted(left, key=_item_key)]
     return result
+
+
+def _runs_in_order(plans: list[tuple[list[PackItem], int]]) -> list[tuple[list[PackItem], int]]:
+    """`plans` reordered as little as needed so that each group's runs come in manifest order
+    (a topological order, ties broken by the order given); unchanged if the runs contradict."""
+    after: dict[int, set[int]] = {n: set() for n in range(len(plans))}
+    groups: dict[str, list[tuple[tuple, int]]] = {}
+    for n, (items, _) in enumerate(plans):
+        firsts: dict[str, tuple] = {}
+        for item in items:
+            if item.group is not None:
+                firsts[item.group] = min(firsts.get(item.group, _item_key(item)), _item_key(item))
+        for group, first in firsts.items():
+            groups.setdefault(group, []).append((first, n))
+    for runs in groups.values():
+        ordered = [n for _, n in sorted(runs)]
+        for earlier, later in zip(ordered, ordered[1:]):
+            after[later].add(earlier)
+    placed: list[int] = []
+    while len(placed) < len(plans):
+        ready = [n for n in range(len(plans)) if n not in placed and after[n] <= set(placed)]
+        if not ready:
+            return plans
+        placed.append(ready[0])
+    return [plans[n] for n in placed]
 
 
 def _merged(items: list[PackItem]) -> dict[str, int]:

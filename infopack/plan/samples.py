@@ -6,10 +6,15 @@ So a video's main file is estimated by encoding short windows of the source with
 kind's real one-pass command (input seeking: `-ss START -t SECONDS` before `-i`), its
 soundtrack and container included, and scaling the bytes per second to the duration.
 
-- A window is one GOP long (the profile's `gop_seconds`), so it holds one keyframe as each
-  GOP of the real encode does. There are 3 to 8 windows (one per five minutes), each in
-  the middle of its share of the item. An item not much longer than its windows
-  together is encoded whole (its estimate is then its encode, less its subtitles).
+- A window is one GOP long (the profile's `gop_seconds`) and its encode starts a second
+  earlier (the pre-roll): the encoder's keyframe and rate control start there, and only the
+  packets inside the window are counted (ffprobe), so the window holds one forced keyframe
+  as each GOP of the real encode does, and no start-up costs. (Measured: counting whole
+  window encodes overestimated by 2-20%, most on static pictures, where the extra
+  keyframe is the window's largest packet.) The container's bytes are shared out in
+  proportion to the packets. There are 3 to 8 windows (one per five minutes), each in the
+  middle of its share of the item. An item not much longer than its windows together is
+  encoded whole (its estimate is then its encode, less its subtitles).
 - Each window's bytes are remembered in a memo (the encode cache's, given by the caller)
   under the source's content hash and the window's command with paths as tokens: a second
   `plan`, and the build's own plan, run no encode.
@@ -37,12 +42,13 @@ from infopack.kinds.probe import MediaInfo
 from infopack.kinds.specs import Profile
 from infopack.tools import ffmpeg_info, run
 
-SAMPLE_FORMAT = "infopack-sample/1"     # part of every memo key: bump when windows change meaning
+SAMPLE_FORMAT = "infopack-sample/2"     # part of every memo key: bump when windows change meaning
 MEMO_AREA = "sampled"
 MIN_WINDOWS, MAX_WINDOWS = 3, 8
 SECONDS_PER_WINDOW = 300                # one window per five minutes, between the bounds above
 WHOLE_FACTOR = 1.5                      # an item up to 1.5x its windows' length is encoded whole
 MIN_WINDOW_SECONDS = 2.0
+PREROLL_SECONDS = 1.0                   # encoded before each window, not counted
 # Packing raises every sampled size by this much (infopack.plan.estimate): bench/plan_accuracy.py
 # measured sampled estimates within this of the built bytes on its set (docs/benchmarks.md).
 SAMPLE_HEADROOM = 0.10
@@ -61,6 +67,7 @@ class Window:
     start: float        # seconds into the source
     seconds: float      # length; the whole item when start is 0 and seconds its duration
     whole: bool = False
+    preroll: float = 0.0    # seconds encoded before `start` and not counted
 
 
 def windows(duration: float, gop_seconds: float) -> list[Window]:
@@ -70,8 +77,8 @@ def windows(duration: float, gop_seconds: float) -> list[Window]:
     if duration <= count * length * WHOLE_FACTOR:
         return [Window(0.0, duration, whole=True)]
     stretch = duration / count
-    return [Window(round(min(max(0.0, stretch * (n + 0.5) - length / 2), duration - length), 3), length)
-            for n in range(count)]
+    starts = [round(min(max(0.0, stretch * (n + 0.5) - length / 2), duration - length), 3) for n in range(count)]
+    return [Window(start, length, preroll=min(PREROLL_SECONDS, start)) for start in starts]
 
 
 def window_command(kind: Kind, job: EncodeJob, out: Path, window: Window) -> list[str]:
@@ -80,7 +87,26 @@ def window_command(kind: Kind, job: EncodeJob, out: Path, window: Window) -> lis
     if window.whole:
         return args
     at = args.index("-i")
-    return args[:at] + ["-ss", f"{window.start:.3f}", "-t", f"{window.seconds:.3f}"] + args[at:]
+    seek = ["-ss", f"{window.start - window.preroll:.3f}", "-t", f"{window.seconds + window.preroll:.3f}"]
+    return args[:at] + seek + args[at:]
+
+
+def window_bytes(out: Path, window: Window) -> int:
+    """The bytes a window adds: its packets (after the pre-roll), with their share of the container."""
+    size = out.stat().st_size
+    if window.whole:
+        return size
+    listing = run([ffmpeg_info().ffprobe, "-v", "error", "-show_entries", "packet=pts_time,size", "-of", "csv=p=0",
+                   str(out)], timeout=120, what="reading a sample encode's packets", subject=str(out)).stdout
+    inside = everything = 0
+    for line in listing.decode("ascii", "replace").splitlines():
+        fields = line.split(",")
+        if len(fields) < 2 or not fields[1].isdigit():
+            continue
+        everything += int(fields[1])
+        if fields[0] != "N/A" and float(fields[0]) >= window.preroll - 0.001:
+            inside += int(fields[1])
+    return round(inside * size / everything) if everything else size
 
 
 @dataclass
@@ -142,7 +168,7 @@ def sampled_sizes(items: list[tuple[object, MediaInfo, Kind]], profile: Profile,
             else:
                 run(sample.args, timeout=encode_timeout(sample.window.seconds),
                     what=f"sample encode of item {sample.item_id}", subject=str(sample.job.info.path))
-                sample.nbytes = sample.out.stat().st_size
+                sample.nbytes = window_bytes(sample.out, sample.window)
                 sample.out.unlink()
             if memo:
                 memo.remember(MEMO_AREA, sample.key, sample.nbytes)
