@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from infopack.fat.catalog import CardType, load_card
 from infopack.fat.cost import card_cost
 from infopack.errors import UsageError
-from infopack.plan.packing import PackItem, first_fit, pack
+from infopack.plan.packing import PackItem, first_fit, group_splits, pack
 
 SMALL = CardType("small", 200 * 4096, 4096, "fat32", 1_000_000)
 
@@ -63,6 +63,19 @@ PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 
 
 # --------------------------------------------------------------------------- properties
+
+@given(packing_cases())
+@PROPERTY
+def test_a_split_group_runs_in_manifest_order_over_rising_card_numbers(case):
+    card, items, max_cards = case
+    result = pack(items, card, max_cards)
+    placed = {i for plan in result.cards for i in plan.items}
+    for split in group_splits(result.cards, items):
+        in_card_order = [item_id for _, run in split.runs for item_id in run]
+        assert in_card_order == [i.id for i in sorted(items, key=lambda i: i.order)
+                                 if i.group == split.group and i.id in placed]
+        assert [card_id for card_id, _ in split.runs] == sorted(card_id for card_id, _ in split.runs)
+
 
 @given(packing_cases())
 @PROPERTY

@@ -42,8 +42,9 @@ from infopack.fat.catalog import load_card
 from infopack.fat.image import DEFAULT_LAYOUT, image_problems
 from infopack.manifest import Bundle, load_manifest
 from infopack.manifest.titles import refuse_identifying_titles
+from infopack.plan.assign import build_plan, pack_items, packing_notes, settle
 from infopack.plan.fit import fit_budgets
-from infopack.plan.packing import CardPlan, PackItem, pack
+from infopack.plan.packing import CardPlan, GroupSplit
 from infopack.profiles import load_profile
 from infopack.release.trust import CURATOR
 from infopack.tools import allow_children, ffmpeg_info, stop_children
@@ -63,6 +64,8 @@ class BuildResult:
     items: list[ItemResult]
     left_out: list[str]
     left_out_reasons: dict[str, str] = field(default_factory=dict)
+    splits: list[GroupSplit] = field(default_factory=list)     # series on more than one card
+    repacked: str | None = None      # why the cards are not the ones `plan` printed (None: they are)
 
 
 def _quiet(event: dict) -> None:
@@ -125,32 +128,39 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
             progress({"event": "probed", "items": len(items), "jobs": jobs,
                       "total_s": round(sum(infos[i.id].duration for i in items), 3)})
             budgets = fit_budgets(bundle, profile, card, infos) if (bundle.fit if fit is None else fit) else {}
+            planned = build_plan(bundle, profile, card, infos, budgets, memo=store, jobs=jobs, progress=progress)
             order = sorted(items, key=lambda it: (-infos[it.id].duration, -it.source.stat().st_size, it.order))
             results = run_all(pool, encode_item, [(ctx, it, infos[it.id], budgets.get(it.id)) for it in order])
             results.sort(key=lambda r: r.item.order)
             assign_paths(results, profile)
-            plan = pack([PackItem(id=r.item.id, files={r.paths[prod.role]: prod.path.stat().st_size
-                                                       for prod in r.produced},
-                                  group=r.item.group, order=r.item.order, priority=r.item.priority)
-                         for r in results], card, max_cards=bundle.max_cards)
+            settled = settle(planned, pack_items(bundle, {r.item.id: {r.paths[p.role]: p.path.stat().st_size
+                                                                      for p in r.produced} for r in results}),
+                             card, bundle)
+            plan = settled.result
             if plan.problems:
                 raise CheckFailed(bundle.manifest_path, "; ".join(plan.problems))
+            if settled.reason:
+                progress({"event": "repacked", "reason": settled.reason})
             by_id = {r.item.id: r for r in results}
             scan_memo = ScanMemo(store, scanner_identity(ffinfo.version)) if store else None
 
             def card_job(plan_card: CardPlan) -> CardResult:
                 progress({"event": "assemble", "card": plan_card.card_id})
-                return assemble_card(staging, bundle, profile, card, plan_card, len(plan.cards),
+                done = assemble_card(staging, bundle, profile, card, plan_card, len(plan.cards),
                                      [by_id[i] for i in plan_card.items], key, scan_memo,
                                      ImageSpec(image_size, image_layout) if image else None, progress)
+                progress({"event": "sealed", "card": plan_card.card_id, "bytes": plan_card.used_bytes})
+                return done
 
+            progress({"event": "sealing", "cards": len(plan.cards), "bytes": sum(c.used_bytes for c in plan.cards)})
             cards = run_all(pool, card_job, [(c,) for c in plan.cards])
             if approved is not None:
                 check_approved(staging, approved)
             left = [i.id for i in bundle.items if i.id in exclude] + list(plan.left_out)
             reasons = {i: exclude.get(i, "did not fit within max_cards") for i in left}
             write_report(staging / "report.json", bundle, profile, results, cards, left,
-                         reasons if exclude else None)     # without exclusions: the report as before
+                         reasons if exclude else None,     # without exclusions: the report as before
+                         packing_notes(settled))
             shutil.rmtree(work)
             progress({"event": "report"})
             scans = {(c.card_id, path): found for c in cards for path, found in c.scans.items()}
@@ -159,7 +169,7 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
             publish(staging, out)
             progress({"event": "done", "cards": len(cards), "encoded": ctx.counts["encoded"],
                       "cached": ctx.counts["cached"], "seconds": round(time.monotonic() - started, 3)})
-            return BuildResult(out, cards, results, left, reasons)
+            return BuildResult(out, cards, results, left, reasons, settled.splits, settled.reason)
         except BaseException as exc:
             stop_children()          # Ctrl-C or a failed job: no encode keeps running for nothing
             failure = out_failure(exc, out)      # a full or read-only disk: one line naming OUT

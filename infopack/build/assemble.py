@@ -155,8 +155,9 @@ def write_image(staging: Path, card_id: str, card: CardType, image_size: str, la
 
 
 def write_report(path: Path, bundle: Bundle, profile: Profile, results: list[ItemResult],
-                 cards: list[CardResult], left_out: list[str], reasons: dict[str, str] | None = None) -> None:
-    """Off-card build report for the curator and reviewers."""
+                 cards: list[CardResult], left_out: list[str], reasons: dict[str, str] | None = None,
+                 notes: dict | None = None) -> None:
+    """Off-card build report for the curator and reviewers; `notes`: more top-level keys."""
     report = {
         "bundle": {"id": bundle.id, "title": bundle.title, "version": bundle.version},
         "profile": profile.id,
@@ -172,6 +173,7 @@ def write_report(path: Path, bundle: Bundle, profile: Profile, results: list[Ite
     }
     if reasons:
         report["left_out_reasons"] = reasons
+    report.update(notes or {})
     path.write_text(json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 

@@ -1,7 +1,8 @@
 """The `infopack` command: a thin layer over the library, one module per command or group.
 
 Errors meant for people become one line and a non-zero exit (2 for bad input, 1 for a
-failed check); a traceback appears only with --debug.
+failed check); a traceback appears only with --debug. A command given `--json` prints its
+errors as JSON on stdout too (`{"schema": "infopack/error/1", "error", "path", "exit"}`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from infopack import __version__
 from infopack.cli.build import build
 from infopack.cli.cache import cache
 from infopack.cli.cards import cards
+from infopack.cli.copy import copy
 from infopack.cli.init import init
+from infopack.cli.jsonout import document
 from infopack.cli.keys import key, keygen
 from infopack.cli.plan import plan
 from infopack.cli.profiles import profiles
@@ -31,26 +34,35 @@ from infopack.tools import set_ffmpeg
 class InfopackGroup(click.Group):
     """Turns InfopackError into one line; anything unexpected too, unless --debug."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["infopack.json"] = "--json" in args
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except CheckFailed as exc:
-            click.echo(f"infopack: {exc.line()}", err=True)
-            sys.exit(1)
+            _fail(ctx, f"infopack: {exc.line()}", exc, 1)
         except InfopackError as exc:
-            click.echo(f"infopack: {exc.line()}", err=True)
-            sys.exit(2)
+            _fail(ctx, f"infopack: {exc.line()}", exc, 2)
         except KeyboardInterrupt:
-            click.echo("infopack: interrupted; nothing half-written was left in place", err=True)
-            sys.exit(130)
+            _fail(ctx, "infopack: interrupted; nothing half-written was left in place", None, 130)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
             if os.environ.get("INFOPACK_DEBUG"):
                 raise
-            click.echo(f"infopack: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
-                       err=True)
-            sys.exit(3)
+            _fail(ctx, f"infopack: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+                  None, 3)
+
+
+def _fail(ctx: click.Context, line: str, exc: InfopackError | None, code: int) -> None:
+    """The error's line on stderr; under --json also a JSON document on stdout, for the script."""
+    click.echo(line, err=True)
+    if ctx.meta.get("infopack.json"):        # one line: `build --json` prints one JSON event per line
+        click.echo(document("error", {"error": exc.problem if exc else line.removeprefix("infopack: "),
+                                      "path": exc.path if exc else None, "exit": code}, indent=None))
+    sys.exit(code)
 
 
 @click.group(cls=InfopackGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,8 +80,8 @@ def cli(debug: bool, ffmpeg_path: str | None, profiles_dir: str | None) -> None:
         add_profile_dir(profiles_dir)
 
 
-for _command in (init, plan, build, keygen, key, scan, subs, cards, verify, approve, clean_card, profiles, review,
-                 cache):
+for _command in (init, plan, build, copy, keygen, key, scan, subs, cards, verify, approve, clean_card, profiles,
+                 review, cache):
     cli.add_command(_command)
 
 

@@ -78,6 +78,10 @@ def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bo
     for item in result.items:
         if (item.subtitles or {}).get("subtitles_missing"):
             click.echo(f"warning: {item.subtitles['missing_message']}")
+    for split in result.splits:
+        click.echo(split.line())
+    if result.repacked:
+        click.echo(f"the cards differ from the plan: {result.repacked}")
     click.echo(f"signed manifests and SHA256SUMS are in {out} (keep them off the cards)")
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from infopack.errors import UsageError
 from infopack.build.cache import Cache
+from infopack.cli.jsonout import emit
+from infopack.errors import UsageError
 
 CACHE_OPTION = click.option("--cache", "cache_dir", type=click.Path(path_type=Path), default=None,
                             help="Cache folder (default: $INFOPACK_CACHE, else ~/.cache/infopack).")
@@ -25,10 +26,16 @@ def _when(stamp: float | None) -> str:
 
 @cache.command()
 @CACHE_OPTION
-def stats(cache_dir: Path | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON (schema infopack/cache-stats/1; times in "
+              "seconds since 1970).")
+def stats(cache_dir: Path | None, as_json: bool) -> None:
     """Entries, bytes, and the oldest and newest use."""
     store = Cache(cache_dir)
     s = store.stats()
+    if as_json:
+        emit("cache-stats", {"cache": str(store.root), "entries": s.entries, "bytes": s.bytes,
+                             "oldest_use": s.oldest_use, "newest_use": s.newest_use})
+        return
     click.echo(f"cache {store.root}: {s.entries} entries, {s.bytes:,} bytes, "
                f"oldest use {_when(s.oldest_use)}, newest use {_when(s.newest_use)}")
 

@@ -6,6 +6,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from infopack.cli.jsonout import emit
 from infopack.fat.catalog import card_names, load_card, measure_card
 
 
@@ -17,11 +18,17 @@ def cards() -> None:
 @cards.command("list")
 @click.option("--measured-dir", type=click.Path(file_okay=False), default=None,
               help="Folder of measured card types (default ~/.config/infopack/cards).")
-def list_cards(measured_dir: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the card types as JSON (schema infopack/cards/1).")
+def list_cards(measured_dir: str | None, as_json: bool) -> None:
     """Show every card class: bytes usable for files, cluster size, file system."""
+    found = [load_card(name, measured_dir) for name in card_names(measured_dir)]
+    if as_json:
+        emit("cards", {"cards": [{"name": c.name, "usable_bytes": c.usable_bytes, "cluster_bytes": c.cluster_bytes,
+                                  "filesystem": c.filesystem, "nominal_bytes": c.nominal_bytes,
+                                  "source": "measured" if c.measured else "catalog"} for c in found]})
+        return
     table = Table("card", "usable bytes", "cluster", "file system", "source")
-    for name in card_names(measured_dir):
-        card = load_card(name, measured_dir)
+    for card in found:
         table.add_row(card.name, f"{card.usable_bytes:,}", f"{card.cluster_bytes // 1024} KiB"
                       if card.cluster_bytes >= 1024 else f"{card.cluster_bytes} B",
                       card.filesystem.upper(), "measured" if card.measured else "catalog")

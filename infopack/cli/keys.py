@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from infopack.cli.jsonout import emit
 from infopack.errors import UsageError
 from infopack.release import keys
 
@@ -45,9 +46,15 @@ def key() -> None:
 
 @key.command("show")
 @click.argument("pub", type=click.Path(dir_okay=False))
-def show(pub: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON (schema infopack/key/1).")
+def show(pub: str, as_json: bool) -> None:
     """Show a public key's id, role and fingerprint, to compare over another channel."""
-    _echo_public(keys.load_public_key(pub))
+    public = keys.load_public_key(pub)
+    if as_json:
+        emit("key", {"key_id": public.key_id_hex, "role": keys.role_of(public), "fingerprint": public.fingerprint(),
+                     "minisign_public_key": public.base64_line()})
+        return
+    _echo_public(public)
 
 
 @key.command("convert")

@@ -12,7 +12,16 @@ import sys
 import threading
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 LINES = {   # event -> the one line it gets in a log (events not listed get none)
     "encoded": "  encoded {item} ({bytes:,} bytes, {seconds:.1f} s)",
@@ -24,6 +33,8 @@ LINES = {   # event -> the one line it gets in a log (events not listed get none
     "no-subtitles": "  warning: {message}",
     "encoder-warning": "  warning from the encoder of {item} (kept in report.json): {lines[0]}",
     "cache-unwritable": "infopack: warning: {detail}",
+    "repacked": "  the cards differ from the plan: {reason}",
+    "sampling": "  planning the cards: {to_encode} of {windows} sample encode(s) to run (the rest from the cache)",
 }
 
 
@@ -74,6 +85,7 @@ class Bars:
                                  transient=True)
         self.lock = threading.Lock()
         self.overall = None
+        self.steps: dict[str, int] = {}      # "samples", "cards": the steps before and after encoding
         self.tasks: dict[str, int] = {}
         self.done: dict[str, float] = {}
         self.progress.start()
@@ -96,6 +108,17 @@ class Bars:
                 self.progress.remove_task(self.tasks.pop(event["item"]))
                 self.done[event["item"]] = event.get("duration", self.done.get(event["item"], 0))
                 self._overall()
+            elif kind == "sampling" and event["to_encode"]:
+                self.steps["samples"] = self.progress.add_task("sample encodes (plan)", total=event["windows"],
+                                                               completed=event["windows"] - event["to_encode"])
+            elif kind == "sampled" and "samples" in self.steps:
+                self.progress.update(self.steps["samples"], completed=event["done"])
+            elif kind == "sealing":
+                # assemble, self-scan, hash, sign (and image) each card: counted in card bytes
+                self.steps["cards"] = self.progress.add_task(f"cards ({event['cards']})",
+                                                             total=max(event["bytes"], 1))
+            elif kind == "sealed" and "cards" in self.steps:
+                self.progress.update(self.steps["cards"], advance=event["bytes"])
             line = describe(event)
             if line:
                 self.progress.console.print(line, highlight=False)
@@ -115,3 +138,51 @@ def make_reporter(json_lines: bool = False, stream=None):
     if sys.stderr.isatty():
         return Bars()
     return Lines(stream)
+
+
+class StepBar:
+    """One bar on a terminal (stderr) for a step that is not an encode: sample encodes, copying,
+    verifying, scanning. Counts steps, or bytes with `in_bytes`; safe to call from threads."""
+
+    def __init__(self, description: str, total: float | None = None, *, in_bytes: bool = False):
+        columns = [TextColumn("{task.description}"), BarColumn(), TaskProgressColumn()]
+        columns += [DownloadColumn()] if in_bytes else [MofNCompleteColumn()]
+        self.progress = Progress(*columns, TimeElapsedColumn(), TimeRemainingColumn(),
+                                 console=Console(stderr=True), transient=True)
+        self.task = self.progress.add_task(description, total=total)
+        self.progress.start()
+
+    def update(self, *, completed: float | None = None, total: float | None = None, advance: float = 0) -> None:
+        self.progress.update(self.task, completed=completed, total=total, advance=advance)
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
+class NoBar:
+    """Not a terminal: nothing to draw (logs get the command's own lines)."""
+
+    def update(self, *, completed: float | None = None, total: float | None = None, advance: float = 0) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def step_bar(description: str, total: float | None = None, *, in_bytes: bool = False):
+    """A StepBar when stderr is a terminal, else a NoBar."""
+    return StepBar(description, total, in_bytes=in_bytes) if sys.stderr.isatty() else NoBar()
+
+
+def bar_feed(bar, start: str, step: str, size: str = "bytes"):
+    """A library progress callback for a bar: `start` events add their `size` to the total (one per
+    card, say), `step` events advance it by theirs (by one without a size)."""
+    totals = [0]
+
+    def feed(event: dict) -> None:
+        if event["event"] == start:
+            totals[0] += event.get(size, 0)
+            bar.update(total=totals[0])
+        elif event["event"] == step:
+            bar.update(advance=event.get(size, 1))
+    return feed

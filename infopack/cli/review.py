@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from infopack.cli.jsonout import emit
 from infopack.errors import UsageError
 from infopack.review import decisions as dec
 from infopack.review.export import write_export_html
@@ -63,10 +64,19 @@ def serve(out: Path, port: int, lang: str, key_path: Path | None, role: str | No
 
 @review.command()
 @click.argument("out", type=click.Path(path_type=Path, file_okay=False))
-def status(out: Path) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON (schema infopack/review-status/1).")
+def status(out: Path, as_json: bool) -> None:
     """Summarise every reviewer's decisions per item."""
     view = load_bundle(out, transcripts=False)
     reviews = dec.load_all(out)
+    if as_json:
+        emit("review-status", {"reviewers": list(reviews), "items": [
+            {"id": item.id, "title": item.title,
+             "decisions": {who: found[item.id].to_dict() for who, found in reviews.items() if item.id in found},
+             "approvals": sum(1 for found in reviews.values()
+                              if item.id in found and found[item.id].decision == dec.APPROVE)}
+            for item in view.items]})
+        return
     if not reviews:
         click.echo(f"no reviews yet in {dec.reviews_dir(out)}")
         return

@@ -7,7 +7,6 @@ error, 0 otherwise, so the build and QA scripts can gate on it.
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -16,6 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from infopack.checks import has_errors
+from infopack.cli.jsonout import emit
+from infopack.cli.progress import bar_feed, step_bar
 from infopack.scan import count_files, scan_paths
 
 _LEVEL_STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
@@ -28,12 +29,14 @@ def scan(paths: tuple[str, ...], as_json: bool) -> None:
     """Report identifying metadata (tags, EXIF, encoder strings, Red Star trailers) in
     media, image and subtitle files; folders are scanned recursively."""
     paths_list = list(paths)
-    findings = scan_paths(paths_list)
+    bar = step_bar("scanning")
+    try:
+        findings = scan_paths(paths_list, progress=bar_feed(bar, "scanning", "scanned", size="files"))
+    finally:
+        bar.close()
     files = count_files(paths_list)
     if as_json:
-        click.echo(json.dumps({"files": files, "clean": not findings,
-                               "findings": [f.to_dict() for f in findings]},
-                              ensure_ascii=False, indent=2))
+        emit("scan", {"files": files, "clean": not findings, "findings": [f.to_dict() for f in findings]})
     elif findings:
         _print_table(findings)
     else:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from infopack.cli.jsonout import emit
 from infopack.errors import InfopackError, UsageError
 from infopack.subtitles.clean import clean
 from infopack.subtitles.encoding import SIDECAR_ENCODINGS, encode_text
@@ -81,24 +82,37 @@ def subs() -> None:
 @click.argument("files", nargs=-1, required=True)
 @click.option("--class", "language_class", help="SAMI language class to read, e.g. KRCC.")
 @click.option("--glossary", help="Glossary TOML to lint with (default: the shipped one).")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON (schema infopack/subs-check/1).")
 @click.pass_context
 def check_command(ctx: click.Context, files: tuple[str, ...], language_class: str | None,
-                  glossary: str | None) -> None:
+                  glossary: str | None, as_json: bool) -> None:
     """Parse each file and report encoding, repairs, what scrubbing removes and lint."""
     failed = 0
+    results = []
     for name in files:
         try:
             doc = scrub(read_subtitles(name, language_class=language_class))
         except InfopackError as exc:
-            click.echo(f"FAIL {exc.line()}")
+            results.append({"file": name, "ok": False, "error": exc.problem})
+            if not as_json:
+                click.echo(f"FAIL {exc.line()}")
             failed += 1
+            continue
+        findings = lint(doc, glossary)
+        results.append({"file": name, "ok": True, "format": doc.format, "encoding": doc.encoding,
+                        "cues": len(doc.cues), "fixes": doc.fixes, "removals": doc.removals,
+                        "warnings": doc.warnings, "lint": [f.to_dict() for f in findings]})
+        if as_json:
             continue
         click.echo(f"ok   {name}: {doc.format}, {doc.encoding}, {len(doc.cues)} cues")
         _echo_notes(doc)
-        for finding in lint(doc, glossary):
+        for finding in findings:
             click.echo(f"  {finding.level} {finding.check}: {finding.message}")
-    if failed:
+    if as_json:
+        emit("subs-check", {"files": results, "failed": failed})
+    elif failed:
         click.echo(f"{failed} of {len(files)} file(s) failed")
+    if failed:
         ctx.exit(1)
 
 

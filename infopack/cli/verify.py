@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -12,6 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from infopack.cli.jsonout import emit
+from infopack.cli.progress import bar_feed, step_bar
 from infopack.errors import CheckFailed, UsageError
 from infopack.qa.verify import VerifyOptions, summary_level, verify_card, verify_out, verify_target
 from infopack.qa.verify import clean_card as clean_card_folder
@@ -21,7 +22,7 @@ from infopack.release.keys import load_public_key
 from infopack.release.trust import load_policy
 
 
-def _trust(pubkey: Path | None, policy: Path | None):
+def trust_from(pubkey: Path | None, policy: Path | None):
     if pubkey and policy:
         raise UsageError(None, "give --pubkey (curator signature only) or --policy, not both")
     if policy:
@@ -52,27 +53,31 @@ def verify(target: Path, pubkey: Path | None, policy: Path | None, manifest: Pat
 
     Exit 0: all checks passed; 1: a check failed; 2: usage or input error.
     """
-    trust = _trust(pubkey, policy)
+    trust = trust_from(pubkey, policy)
     if not target.exists():
         raise UsageError(target, "no such file or folder")
-    options = VerifyOptions(expect_bundle=expect_bundle, min_version=min_version, scan=not hash_only, deep=deep)
-    if manifest:
-        if not manifest.is_file():
-            raise UsageError(manifest, "no such manifest file")
-        reports = [verify_target(target, manifest, trust, options)]
-    elif target.is_file():
-        raise UsageError(target, "a card image needs --manifest CARD.manifest.json")
-    else:
-        reports = verify_out(target, trust, options)
+    bar = step_bar("verifying", in_bytes=True)
+    options = VerifyOptions(expect_bundle=expect_bundle, min_version=min_version, scan=not hash_only, deep=deep,
+                            progress=bar_feed(bar, "verifying", "verified"))
+    try:
+        if manifest:
+            if not manifest.is_file():
+                raise UsageError(manifest, "no such manifest file")
+            reports = [verify_target(target, manifest, trust, options)]
+        elif target.is_file():
+            raise UsageError(target, "a card image needs --manifest CARD.manifest.json")
+        else:
+            reports = verify_out(target, trust, options)
+    finally:
+        bar.close()
     if as_json:
-        click.echo(json.dumps({"ok": all(r.ok for r in reports), "cards": [r.to_dict() for r in reports]},
-                              ensure_ascii=False, indent=2))
+        emit("verify", {"ok": all(r.ok for r in reports), "cards": [r.to_dict() for r in reports]})
     else:
-        _print_reports(reports)
+        print_reports(reports)
     sys.exit(summary_level(reports))
 
 
-def _print_reports(reports) -> None:
+def print_reports(reports) -> None:
     console = Console(highlight=False, soft_wrap=True)
     for report in reports:
         status = "[green]OK[/green]" if report.ok else "[red]FAILED[/red]"
@@ -127,7 +132,7 @@ def approve(out: Path, key_path: Path, items: str | None, note: str, pubkey: Pat
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
 def clean_card(card_dir: Path, manifest: Path, pubkey: Path | None, policy: Path | None, as_json: bool) -> None:
     """Remove Red Star OS trailers from a returned card, where the signed manifest proves the original."""
-    trust = _trust(pubkey, policy)
+    trust = trust_from(pubkey, policy)
     if not card_dir.is_dir():
         raise UsageError(card_dir, "no such card folder")
     if not manifest.is_file():
@@ -135,10 +140,10 @@ def clean_card(card_dir: Path, manifest: Path, pubkey: Path | None, policy: Path
     restored, skipped = clean_card_folder(card_dir, manifest, trust)
     report = verify_card(card_dir, manifest, trust, VerifyOptions())
     if as_json:
-        click.echo(json.dumps({
+        emit("clean-card", {
             "restored": [{"path": r.path, "old_size": r.old_size, "new_size": r.new_size} for r in restored],
             "not_restored": [f.to_dict() for f in skipped],
-            "ok": report.ok, "cards": [report.to_dict()]}, ensure_ascii=False, indent=2))
+            "ok": report.ok, "cards": [report.to_dict()]})
     else:
         for r in restored:
             click.echo(f"restored {r.path}: {r.old_size:,} -> {r.new_size:,} bytes "
@@ -147,5 +152,5 @@ def clean_card(card_dir: Path, manifest: Path, pubkey: Path | None, policy: Path
             click.echo(f"not restored {f.path}: {f.message}")
         if not restored and not skipped:
             click.echo("no Red Star trailers found")
-        _print_reports([report])
+        print_reports([report])
     sys.exit(summary_level([report]))

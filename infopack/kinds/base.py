@@ -86,6 +86,7 @@ class Kind:
     # Manifest item keys this kind reads ({"keep_author": bool}), found in `Source.options`;
     # the manifest accepts them because a registered kind declares them.
     item_options: dict[str, type] = {}
+    sampled = False               # plan: main file estimated by encoding windows of it (infopack.plan.samples)
 
     # -- what files are ---------------------------------------------------------------
 

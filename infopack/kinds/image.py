@@ -35,6 +35,7 @@ class ImageKind(Kind):
     scanned_as = "image"
     card_folder, card_folder_ascii = "사진", "PHOTO"
     thumbnails = ("poster",)
+    sampled = True          # plan: transcoded whole for its exact size (a fraction of a second)
 
     def sniff(self, head: bytes) -> bool:
         return head.startswith(SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")

@@ -80,6 +80,7 @@ class VideoKind(Kind):
     player = "video"
     thumbnails = ("poster", "sheet")
     transcript_roles = ("sidecar",)
+    sampled = True          # its one-pass `command` takes input seeking; bytes scale with the duration
 
     def sniff(self, head: bytes) -> bool:
         return container_signature(head)

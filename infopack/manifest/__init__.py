@@ -22,7 +22,8 @@ from infopack.subtitles.choose import SubtitleSpec, parse_subtitles_spec
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 BUNDLE_KEYS = {"id", "title", "profile", "card", "version", "root", "fit", "max_cards", "subtitle_class",
-               "require_subtitles"}
+               "require_subtitles", "groups"}
+GROUP_RULES = ("split", "strict")     # [bundle] groups: a series too large for a card is split, or refused
 ITEM_KEYS = {"id", "title", "source", "subtitles", "group", "episode", "priority", "kind", "title_allow"}
 
 
@@ -63,6 +64,7 @@ class Bundle:
     max_cards: int | None = None
     subtitle_class: str | None = None
     require_subtitles: bool = False     # a video without Korean subtitles (and audio not Korean) stops the build
+    groups: str = "split"          # one of GROUP_RULES
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -109,6 +111,10 @@ def load_manifest(path: str | os.PathLike, *, check_files: bool = True) -> Bundl
     max_cards = bundle.get("max_cards")
     if max_cards is not None and (not isinstance(max_cards, int) or max_cards < 1):
         raise where.fail("bundle.max_cards", "must be a whole number of 1 or more")
+    groups = bundle.get("groups", "split")
+    if groups not in GROUP_RULES:
+        raise where.fail("bundle.groups", "must be \"split\" (a series too large for one card is split over "
+                                          "cards, and the plan says where) or \"strict\" (it is refused)")
     subtitle_class = bundle.get("subtitle_class")
     if subtitle_class is not None:
         subtitle_class = _require_str(where, "bundle.subtitle_class", subtitle_class)
@@ -136,7 +142,7 @@ def load_manifest(path: str | os.PathLike, *, check_files: bool = True) -> Bundl
 
     return Bundle(id=bundle_id, title=title, profile=profile, card=card, manifest_path=manifest_path,
                   root=root, items=tuple(items), version=version, fit=fit, max_cards=max_cards,
-                  subtitle_class=subtitle_class, require_subtitles=require_subtitles, raw=data)
+                  subtitle_class=subtitle_class, require_subtitles=require_subtitles, groups=groups, raw=data)
 
 
 def _load_item(where: _Where, n: int, raw, base: Path, root: Path, seen: set[str], check_files: bool) -> Item:

@@ -6,7 +6,9 @@ exactly with `CardTally`, so a plan never promises more than a card takes.
 How it packs, and why:
 - A group (a series, a course) that fits on one card is one unit and is never split; a
   group larger than a card is cut in manifest order into runs that each fill a card, so
-  episodes 1-12 end up together and 13-24 together.
+  episodes 1-12 end up together and 13-24 together (`group_splits` says where each run
+  went). With `strict_groups` (`[bundle] groups = "strict"`) such a group is a problem
+  instead, and none of its items is placed.
 - Cards are filled one after another: each takes the largest units that still fit
   (first-fit decreasing into a single card), then a swap pass trades a unit on the card for
   a larger one left over when that closes the gap. Only the remainder is left for the last
@@ -61,6 +63,20 @@ class PackResult:
     problems: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class GroupSplit:
+    """A group on more than one card: (card id, its items of the group in manifest order), card by card."""
+    group: str
+    runs: tuple[tuple[str, tuple[str, ...]], ...]
+
+    def to_dict(self) -> dict:
+        return {"group": self.group, "cards": [{"card": card, "items": list(items)} for card, items in self.runs]}
+
+    def line(self) -> str:
+        where = "; ".join(f"{', '.join(items)} on {card}" for card, items in self.runs)
+        return f"series '{self.group}' does not fit on one card and is split: {where}"
+
+
 @dataclass
 class _Unit:
     """Items that must share a card: one item, a whole group, or a run of a split group."""
@@ -94,7 +110,8 @@ def _make_unit(items: list[PackItem], card: CardType) -> _Unit:
 
 # --------------------------------------------------------------------------- public API
 
-def pack(items: list[PackItem], card: CardType, max_cards: int | None = None) -> PackResult:
+def pack(items: list[PackItem], card: CardType, max_cards: int | None = None, *,
+         strict_groups: bool = False) -> PackResult:
     """Assign items to as few, as full cards as possible; see the module docstring."""
     if max_cards is not None and max_cards < 1:
         raise UsageError(None, f"the number of cards must be at least 1, not {max_cards}")
@@ -109,6 +126,10 @@ def pack(items: list[PackItem], card: CardType, max_cards: int | None = None) ->
             too_big.append(item)
         else:
             fitting.append(item)
+    if strict_groups:
+        refused = _oversized_groups(fitting, card, result.problems)
+        too_big += [item for item in fitting if item.group in refused]
+        fitting = [item for item in fitting if item.group not in refused]
     units = _units(fitting, card)
     if not units:
         return _result(result, [], [], too_big, card)
@@ -119,6 +140,21 @@ def pack(items: list[PackItem], card: CardType, max_cards: int | None = None) ->
         return _result(result, _fill_cards(units, card), [], too_big, card)
     cards, dropped = _pack_limited(units, card, max_cards)
     return _result(result, cards, dropped, too_big, card)
+
+
+def group_splits(cards: list[CardPlan], items: list[PackItem]) -> list[GroupSplit]:
+    """Every group whose items are on more than one card, by group name; cards in card order."""
+    group_of = {item.id: item.group for item in items if item.group is not None}
+    order = {item.id: _item_key(item) for item in items}
+    runs: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for plan in cards:
+        members: dict[str, list[str]] = {}
+        for item_id in plan.items:
+            if item_id in group_of:
+                members.setdefault(group_of[item_id], []).append(item_id)
+        for group, ids in members.items():
+            runs.setdefault(group, []).append((plan.card_id, tuple(sorted(ids, key=order.__getitem__))))
+    return [GroupSplit(group, tuple(found)) for group, found in sorted(runs.items()) if len(found) > 1]
 
 
 def first_fit(items: list[PackItem], card: CardType) -> PackResult:
@@ -162,6 +198,24 @@ def _input_problems(items: list[PackItem]) -> list[str]:
                                 f"one would overwrite the other if they share a card")
             owner.setdefault(path, item.id)
     return problems
+
+
+def _oversized_groups(items: list[PackItem], card: CardType, problems: list[str]) -> set[str]:
+    """Groups larger than one card (each named in `problems`), for `strict_groups`."""
+    members: dict[str, list[PackItem]] = {}
+    for item in items:
+        if item.group is not None:
+            members.setdefault(item.group, []).append(item)
+    refused = set()
+    for name in sorted(members):
+        cost = card_cost(_merged(members[name]), card)
+        if cost > card.usable_bytes:
+            refused.add(name)
+            problems.append(f"series '{name}' ({len(members[name])} items, {cost:,} bytes) does not fit on one "
+                            f"{card.name} card ({card.usable_bytes:,} usable bytes), and [bundle] groups = "
+                            f"\"strict\" keeps a series on one card: use a larger card, fewer or smaller "
+                            f"episodes, or groups = \"split\"")
+    return refused
 
 
 def _units(items: list[PackItem], card: CardType) -> list[_Unit]:
@@ -368,7 +422,8 @@ def _best_fit(tallies: list[CardTally], unit: _Unit, card: CardType) -> int | No
 
 def _result(result: PackResult, cards: list[list[_Unit]], dropped: list[_Unit], too_big: list[PackItem],
             card: CardType) -> PackResult:
-    """Number the cards: by their first item in manifest order, the emptiest card last."""
+    """Number the cards: by their first item in manifest order, the emptiest card last, but
+    the runs of a split group always on rising card numbers (episodes 1-12 before 13-24)."""
     plans = []
     for content in cards:
         items = sorted((i for u in content for i in u.items), key=_item_key)
@@ -378,11 +433,37 @@ def _result(result: PackResult, cards: list[list[_Unit]], dropped: list[_Unit], 
         last = plans.pop(emptiest)
         plans.sort(key=lambda p: _item_key(p[0][0]))
         plans.append(last)
+        plans = _runs_in_order(plans)
     for number, (items, used) in enumerate(plans, start=1):
         result.cards.append(CardPlan(f"card-{number:02d}", [i.id for i in items], used, card.usable_bytes))
     left = too_big + [i for u in dropped for i in u.items]
     result.left_out = [i.id for i in sorted(left, key=_item_key)]
     return result
+
+
+def _runs_in_order(plans: list[tuple[list[PackItem], int]]) -> list[tuple[list[PackItem], int]]:
+    """`plans` reordered as little as needed so that each group's runs come in manifest order
+    (a topological order, ties broken by the order given); unchanged if the runs contradict."""
+    after: dict[int, set[int]] = {n: set() for n in range(len(plans))}
+    groups: dict[str, list[tuple[tuple, int]]] = {}
+    for n, (items, _) in enumerate(plans):
+        firsts: dict[str, tuple] = {}
+        for item in items:
+            if item.group is not None:
+                firsts[item.group] = min(firsts.get(item.group, _item_key(item)), _item_key(item))
+        for group, first in firsts.items():
+            groups.setdefault(group, []).append((first, n))
+    for runs in groups.values():
+        ordered = [n for _, n in sorted(runs)]
+        for earlier, later in zip(ordered, ordered[1:]):
+            after[later].add(earlier)
+    placed: list[int] = []
+    while len(placed) < len(plans):
+        ready = [n for n in range(len(plans)) if n not in placed and after[n] <= set(placed)]
+        if not ready:
+            return plans
+        placed.append(ready[0])
+    return [plans[n] for n in placed]
 
 
 def _merged(items: list[PackItem]) -> dict[str, int]:

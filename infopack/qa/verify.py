@@ -16,6 +16,7 @@ import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from infopack.checks import CHECKS, ERROR, INFO, WARNING, Check, Finding, has_errors
 from infopack.documents import EPUB, PDF, epub_problems, pdf_problems, sniff_document
@@ -58,6 +59,9 @@ class VerifyOptions:
     min_version: int | None = None
     scan: bool = True                  # metadata scan of every file (infopack scan)
     deep: bool = False                 # full decode of media, parse of subtitles
+    # Called with {"event": "verifying", "files", "bytes"} per card, then {"event": "verified",
+    # "path", "bytes"} per file as it is done (from reading threads): a progress bar's feed.
+    progress: Callable[[dict], None] | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -284,7 +288,14 @@ def check_all(items: list[tuple[Path, str, dict]], options: VerifyOptions) -> li
     search, which holds it. (A second process for the search helps only on an idle machine:
     measured on a busy 2-core one, its start-up made verify slower.)
     """
-    return list(parallel_map(lambda item: check_file(*item, options), items))
+    report = options.progress or (lambda event: None)
+    report({"event": "verifying", "files": len(items), "bytes": sum(entry["size"] for _, _, entry in items)})
+
+    def checked(item: tuple[Path, str, dict]) -> list[Finding]:
+        found = check_file(*item, options)
+        report({"event": "verified", "path": item[1], "bytes": item[2]["size"]})
+        return found
+    return list(parallel_map(checked, items))
 
 
 def check_file(path: Path, rel: str, entry: dict, options: VerifyOptions) -> list[Finding]:

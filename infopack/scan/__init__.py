@@ -91,16 +91,21 @@ def scan_file(path: str, *, display_path: str | None = None, digest=None,
     return findings
 
 
-def scan_paths(paths: list[str], workers: int = 0) -> list[Finding]:
+def scan_paths(paths: list[str], workers: int = 0, progress=None) -> list[Finding]:
     """Scan files and folders (recursively, in sorted order); findings in that order.
 
     Files are scanned by a few threads at once: ffprobe runs and hashing/reading wait
-    outside the GIL, so one file's regex search overlaps another's ffprobe.
+    outside the GIL, so one file's regex search overlaps another's ffprobe. `progress`
+    gets {"event": "scanning", "files"} once, then {"event": "scanned", "path"} per file.
     """
     targets = list(iter_scan_targets(paths))
+    report = progress or (lambda event: None)
+    report({"event": "scanning", "files": len(targets)})
 
     def one(target: ScanTarget) -> list[Finding]:
-        return [target.problem] if target.problem else scan_file(target.path)
+        found = [target.problem] if target.problem else scan_file(target.path)
+        report({"event": "scanned", "path": target.path})
+        return found
 
     findings: list[Finding] = []
     for found in parallel_map(one, targets, workers):
