@@ -144,8 +144,12 @@ def test_reviewer_plays_decides_reloads_and_signs_off_in_chromium(server, built_
             assert page.locator('section[data-item="clip-02"] textarea').input_value() == "남한식 말투가 남아 있음"
             assert page.locator('[data-current="clip-03"]').text_content() == "아직 판정 안 함"
 
+            # a click is a decision, not a signature; the sign-off result names titles, not ids
+            assert page.locator('[data-signstate="clip-01"]').text_content() == "승인함, 아직 서명 안 함"
             page.locator("#signoff").click()
-            expect(page.locator("#signoff-result")).to_contain_text("clip-01")
+            expect(page.locator("#signoff-result")).to_have_text("서명했습니다. 지금 서명된 승인: 바다 이야기 1화")
+            expect(page.locator('[data-signstate="clip-01"]')).to_have_text("승인함, 서명됨")
+            assert page.locator('[data-signstate="clip-02"]').text_content() == "거부, 서명 없음"
         finally:
             browser.close()
 

@@ -13,7 +13,10 @@ from pathlib import Path
 from infopack.kinds.base import Kind, PreparedSubtitles, Source
 from infopack.kinds.fonts import KoreanFont, find_korean_font
 from infopack.kinds.specs import Profile
+from infopack.notes import Note
 from infopack.subtitles import BY_EXTENSION, clean, encode_text, lint, read_subtitles, scrub, to_ass, to_srt
+from infopack.subtitles.lint import Reviewed, apply_glossary, glossary_changes
+from infopack.subtitles.report import cue_records, notes_report
 
 
 class SubtitleKind(Kind):
@@ -25,26 +28,28 @@ class SubtitleKind(Kind):
 
 
 def prepare_subtitles(item: Source, profile: Profile, work_dir: Path, *, duration: float,
-                      language_class: str | None = None, play_res: tuple[int, int] = (854, 480)
-                      ) -> PreparedSubtitles | None:
-    """Prepare the item's first subtitle file; None when the item has none."""
+                      language_class: str | None = None, play_res: tuple[int, int] = (854, 480),
+                      reviewed: Reviewed | None = None) -> PreparedSubtitles | None:
+    """Prepare the item's first subtitle file; None when the item has none. `reviewed`: glossary
+    entries reviewers confirmed (infopack.release.glossary_review), rewritten before cleaning."""
     if not item.subtitles:
         return None
     spec = profile.subtitles
     source = item.subtitles[0]
     doc = read_subtitles(source, language_class=language_class)
     doc = fit_to_duration(scrub(doc), round(duration * 1000))
+    if reviewed:
+        doc = apply_glossary(doc, reviewed=reviewed)
     doc = clean(doc, max_chars_per_line=spec.max_chars_per_line, max_lines=spec.max_lines,
                 min_duration_ms=spec.min_duration_ms, max_cps=spec.max_cps)
     report = {
         "source_format": doc.format,
         "encoding": doc.encoding,
         "cues": len(doc.cues),
-        "fixes": list(doc.fixes),
-        "removals": list(doc.removals),
-        "warnings": list(doc.warnings),
-        "lint": [f.to_dict() for f in lint(doc)],
+        **notes_report(doc, lint(doc)),
     }
+    if reviewed:
+        report["glossary_changes"] = glossary_changes(doc)
     if not doc.cues:
         return PreparedSubtitles(None, None, None, report | {"empty": True})
     srt_text = to_srt(doc)
@@ -58,6 +63,7 @@ def prepare_subtitles(item: Source, profile: Profile, work_dir: Path, *, duratio
                                 play_res=play_res).encode("utf-8"))
         fonts_dir = private_fonts_dir(font, work_dir)
         report["burn_font"] = font.family
+        report["burned_cues"] = cue_records(doc)        # pixels on the card: the review reads them here
     sidecar = encode_text(srt_text, spec.sidecar_encoding) if spec.sidecar else None
     return PreparedSubtitles(mux_srt=mux, sidecar=sidecar, burn_ass=burn, report=report, fonts_dir=fonts_dir)
 
@@ -92,9 +98,9 @@ def fit_to_duration(doc, duration_ms: int):
     kept, fixes = [], list(doc.fixes)
     for cue in doc.cues:
         if cue.start_ms >= duration_ms:
-            fixes.append(f"cue {cue.index}: starts after the end of the media ({cue.start_ms} ms), dropped")
+            fixes.append(Note("cue-after-media-dropped", cue=cue.index, start=cue.start_ms))
         elif cue.end_ms > duration_ms:
-            fixes.append(f"cue {cue.index}: ends after the end of the media, clipped to {duration_ms} ms")
+            fixes.append(Note("cue-clipped-to-media", cue=cue.index, limit=duration_ms))
             kept.append(dataclasses.replace(cue, end_ms=duration_ms))
         else:
             kept.append(cue)

@@ -8,6 +8,7 @@
     OUT/card-NN.SHA256SUMS                  `sha256sum -c` list, run inside card-NN/
     OUT/report.json, OUT/report.html        the build report
     OUT/reviews/                            reviewers' decisions
+    OUT/reviews/glossary-KEYID.toml         a reviewer's glossary decisions, and its .minisig
 
 The signatures of a manifest are named after the manifest file, wherever it lies and
 whatever it is called (`verify --manifest` takes any path): `ManifestFiles` knows those
@@ -29,6 +30,8 @@ IMAGE_SUFFIX = ".img"
 REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"
 REVIEWS_DIR = "reviews"
+GLOSSARY_REVIEW_PREFIX = "glossary-"
+GLOSSARY_REVIEW_SUFFIX = ".toml"
 
 
 def card_of(manifest_path: Path) -> str:
@@ -154,3 +157,16 @@ class OutDir:
     @property
     def reviews_dir(self) -> Path:
         return self.root / REVIEWS_DIR
+
+    def glossary_review_path(self, key_id_hex: str) -> Path:
+        """A reviewer's glossary decisions (`reviews/glossary-KEYID.toml`); its signature is beside it."""
+        return self.reviews_dir / f"{GLOSSARY_REVIEW_PREFIX}{key_id_hex}{GLOSSARY_REVIEW_SUFFIX}"
+
+    def glossary_reviews(self) -> list[Path]:
+        """Every reviewer's glossary decisions file here."""
+        return sorted(self.reviews_dir.glob(f"{GLOSSARY_REVIEW_PREFIX}*{GLOSSARY_REVIEW_SUFFIX}"))
+
+
+def signature_of(path: Path) -> Path:
+    """The minisign signature file beside a signed file (`NAME.minisig`)."""
+    return path.with_name(path.name + SIGNATURE_SUFFIX)

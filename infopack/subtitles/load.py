@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from infopack.errors import InfopackError
+from infopack.notes import Note
 from infopack.subtitles.clean import clean
 from infopack.subtitles.images import LOW_CONFIDENCE, ocr_track
 from infopack.subtitles.model import SubtitleDoc
@@ -75,7 +76,7 @@ def prepare_for_media(doc: SubtitleDoc, *, duration_s: float, fps: float | None 
                 min_duration_ms=min_duration_ms, max_cps=max_cps, end_limit_ms=limit)
     share = hangul_share("\n".join(cue.text for cue in doc.cues))
     if doc.cues and share < KOREAN_SHARE:
-        doc.warnings.append(f"file: only {share:.0%} of the letters are Hangul; is this the Korean subtitle?")
+        doc.warnings.append(Note("file-low-hangul", share=share))
     return doc
 
 
