@@ -116,6 +116,44 @@ def test_status_summarises_every_reviewers_decisions(run_cli, built_copy, review
     assert "승인함, 아직 서명 안 함" in status_rows(korean.stdout)["clip-01"]
 
 
+def test_status_tells_a_clicked_approval_from_a_signed_one(run_cli, built_copy, keys_dir, reviewers, tmp_path):
+    ana = key_id(reviewers / "ana.pub")
+    decide(built_copy, ana, clip_01="approve", clip_02="approve", clip_03="reject:소리가 큼")
+    assert run_cli("approve", built_copy, "--key", reviewers / "ana.key", "--items", "clip-01,clip-03").exit_code == 0
+    one = policy(tmp_path, keys_dir, reviewers, 1)
+    result = run_cli("review", "status", built_copy, "--policy", one, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["schema"] == "infopack/review-status/1" and data["threshold"] == 1 and data["signatures_checked"]
+    items = {i["id"]: i for i in data["items"]}
+    assert items["clip-01"]["reviews"][ana] == {"decision": "approve", "comment": "", "signature": "valid",
+                                                "state": "approved-signed"}
+    assert items["clip-01"]["approved"] is True and items["clip-01"]["signed_by"] == [ana]
+    assert items["clip-02"]["reviews"][ana]["state"] == "approved-unsigned" and items["clip-02"]["approved"] is False
+    assert items["clip-03"]["reviews"][ana]["state"] == "reject-but-signed"
+    rows = status_rows(run_cli("review", "status", built_copy, "--policy", one, "--lang", "en").stdout)
+    assert "approved, signed" in rows["clip-01"] and rows["clip-01"].rstrip(" │").endswith("1/1")
+    assert "approved, not signed yet" in rows["clip-02"] and rows["clip-02"].rstrip(" │").endswith("0/1")
+    assert "rejected, but a signed approval remains" in rows["clip-03"]
+    # without a policy the file is there but nobody checked it
+    unchecked = json.loads(run_cli("review", "status", built_copy, "--json").stdout)
+    assert {i["id"]: i["reviews"][ana]["state"] for i in unchecked["items"]}["clip-01"] == "approved-unchecked"
+    # the reviewer takes back what they rejected: only that item leaves the signature
+    withdrawn = run_cli("review", "withdraw", built_copy, "--key", reviewers / "ana.key", "--items", "clip-03",
+                        "--lang", "en")
+    assert withdrawn.exit_code == 0 and "withdrew the approval of 세포의 삶" in withdrawn.output
+    after = {i["id"]: i for i in json.loads(run_cli("review", "status", built_copy, "--policy", one, "--json")
+                                            .stdout)["items"]}
+    assert after["clip-03"]["reviews"][ana]["state"] == "reject" and after["clip-01"]["approved"] is True
+    # a signature changed after signing does not count, and says why
+    signature = built_copy / f"card-01.manifest.json.{ana}.minisig"
+    lines = signature.read_text(encoding="utf-8").splitlines()
+    signature.write_text("\n".join(lines[:2] + [lines[2] + ",clip-02"] + lines[3:]) + "\n", encoding="utf-8")
+    tampered = json.loads(run_cli("review", "status", built_copy, "--policy", one, "--json").stdout)
+    assert {i["id"]: i["reviews"][ana]["signature"] for i in tampered["items"]}["clip-01"] == "invalid"
+    assert tampered["problems"] and "trusted comment" in tampered["problems"][0]
+
+
 def test_status_without_reviews_says_so(run_cli, built):
     result = run_cli("review", "status", built, "--lang", "en")
     assert result.exit_code == 0 and "no reviews yet" in result.stdout

@@ -47,6 +47,7 @@ class JobContext:
     cache: Cache | None
     ffmpeg_version: str
     profile_recipe: dict = field(default_factory=dict)
+    reviewed: dict = field(default_factory=dict)     # glossary entries reviewers confirmed: (sk, nk) -> key ids
     counts: dict = field(default_factory=lambda: {"encoded": 0, "cached": 0})
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -100,7 +101,8 @@ def encode_item(ctx: JobContext, item: Item, info: MediaInfo, video_bitrate: int
     subs = None
     if item.subtitles and kind.subtitled:
         item_dir.mkdir()
-        subs = kind.prepare_subtitles(item, info, ctx.profile, item_dir, language_class=ctx.bundle.subtitle_class)
+        subs = kind.prepare_subtitles(item, info, ctx.profile, item_dir, language_class=ctx.bundle.subtitle_class,
+                                      reviewed=ctx.reviewed or None)
     job = EncodeJob(item=item, info=info, profile=ctx.profile, work_dir=item_dir, subtitles=subs,
                     video_bitrate=video_bitrate)
     report = subs.report if subs else None

@@ -153,7 +153,7 @@ def lint_command(source: str, glossary: str | None, apply_: bool, out: str | Non
                                       "glossary reviews (found in --reviews) count")
     if out:
         writer_for(out)
-    reviewed = _reviewed_entries(policy_path, review_paths) if policy_path else {}
+    reviewed = reviewed_entries(policy_path, review_paths) if policy_path else {}
     doc = read_subtitles(source, language_class=language_class)
     findings = lint(doc, glossary)
     for finding in findings:
@@ -168,12 +168,18 @@ def lint_command(source: str, glossary: str | None, apply_: bool, out: str | Non
         click.echo(f"wrote {out}: {len(changes)} word(s) rewritten")
 
 
-def _reviewed_entries(policy_path: Path, review_paths: tuple[Path, ...]) -> dict:
+def reviewed_glossary(out: Path, policy_path: Path) -> dict:
+    """`build --glossary-policy`: the entries confirmed in OUT's signed glossary reviews (none yet: none)."""
+    return reviewed_entries(policy_path, (out,)) if Path(out).is_dir() else {}
+
+
+def reviewed_entries(policy_path: Path, review_paths: tuple[Path, ...]) -> dict:
     """Glossary entries the policy's reviewers confirmed; files that do not count are said, not fatal."""
     files = review_files(list(review_paths))
     reviewed, problems = trusted_confirmations(load_policy(policy_path), files)
     for problem in problems:
         click.echo(f"infopack: warning: {problem}", err=True)
     click.echo(f"{len(reviewed)} glossary entr{'y' if len(reviewed) == 1 else 'ies'} confirmed by reviewers "
-               f"the policy trusts ({len(files) - len(problems)} of {len(files)} signed review file(s) used)")
+               f"the policy trusts ({len(files) - len(problems)} of {len(files)} signed review file(s) used)",
+               err=True)
     return reviewed

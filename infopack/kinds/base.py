@@ -103,8 +103,9 @@ class Kind:
     # -- the job ------------------------------------------------------------------------
 
     def prepare_subtitles(self, item: Source, info: MediaInfo, profile: Profile, work_dir: Path, *,
-                          language_class: str | None = None) -> PreparedSubtitles | None:
-        """Subtitles for a `subtitled` kind, prepared in `work_dir`; None when there are none."""
+                          language_class: str | None = None, reviewed=None) -> PreparedSubtitles | None:
+        """Subtitles for a `subtitled` kind, prepared in `work_dir`; None when there are none.
+        `reviewed`: glossary entries reviewers confirmed ((sk, nk) -> key ids), to rewrite."""
         return None
 
     def command(self, job: EncodeJob, out: Path) -> list[str] | None:

@@ -100,11 +100,11 @@ class VideoKind(Kind):
         return sizes
 
     def prepare_subtitles(self, item: Source, info: MediaInfo, profile: Profile, work_dir: Path, *,
-                          language_class: str | None = None) -> PreparedSubtitles | None:
+                          language_class: str | None = None, reviewed=None) -> PreparedSubtitles | None:
         """Burned-in subtitles are drawn for the output's frame size."""
         play_res = target_size(info.video, profile.video.max_width, profile.video.max_height)
         return prepare_subtitles(item, profile, work_dir, duration=info.duration, language_class=language_class,
-                                 play_res=play_res)
+                                 play_res=play_res, reviewed=reviewed)
 
     def command(self, job: EncodeJob, out: Path) -> list[str]:
         """The one-pass command, or with a fitted `job.video_bitrate` the second pass."""
