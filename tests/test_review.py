@@ -151,7 +151,10 @@ def test_status_tells_a_clicked_approval_from_a_signed_one(run_cli, built_copy, 
     signature.write_text("\n".join(lines[:2] + [lines[2] + ",clip-02"] + lines[3:]) + "\n", encoding="utf-8")
     tampered = json.loads(run_cli("review", "status", built_copy, "--policy", one, "--json").stdout)
     assert {i["id"]: i["reviews"][ana]["signature"] for i in tampered["items"]}["clip-01"] == "invalid"
-    assert tampered["problems"] and "trusted comment" in tampered["problems"][0]
+    assert [(p["check"], p["path"]) for p in tampered["problems"]] == [("signature", signature.name)]
+    assert "trusted comment was altered" in tampered["problems"][0]["message"]
+    korean = run_cli("review", "status", built_copy, "--policy", one)
+    assert f"{signature.name}: 서명이 없거나, 망가졌거나" in korean.stdout
 
 
 def test_status_without_reviews_says_so(run_cli, built):

@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from infopack.errors import UsageError
-from infopack.notes import Note
+from infopack.notes import Note, finding_text
 from infopack.release.approve import load_approver_key
 from infopack.release.keys import role_of
 from infopack.release.outdir import OutDir
@@ -122,7 +122,7 @@ def status(out: Path, policy_path: Path | None, as_json: bool, lang: str) -> Non
     if not report["signatures_checked"]:
         console.print(escape(m["status_unchecked"]))
     for problem in report["problems"]:
-        console.print(f"[red]{escape(problem)}[/]")
+        console.print(f"[red]{escape(problem['path'])}: {escape(finding_text(problem, lang))}[/]")
 
 
 @review.command()

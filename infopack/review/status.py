@@ -33,7 +33,7 @@ class Signatures:
     checked: bool
     valid: dict[str, set[str]] = field(default_factory=dict)
     unchecked: dict[str, set[str]] = field(default_factory=dict)
-    invalid: dict[str, list[str]] = field(default_factory=dict)    # key id -> "FILE: why"
+    invalid: dict[str, list[dict]] = field(default_factory=dict)   # key id -> findings about its files
     roles: dict[str, str] = field(default_factory=dict)            # key id -> its role, for valid signers
 
     def signature(self, key_id: str, item: str) -> str:
@@ -76,8 +76,8 @@ def approval_signatures(out: Path, policy: TrustPolicy | None) -> Signatures:
                 found.valid.setdefault(signer.key_id, set()).update(covered)
                 found.roles[signer.key_id] = signer.role
             elif not signer.valid:
-                why = [f.message for f in result.findings if f.path == signer.file] or ["not valid"]
-                found.invalid.setdefault(signer.key_id, []).append(f"{signer.file}: {why[0]}")
+                found.invalid.setdefault(signer.key_id, []).extend(
+                    f.to_dict() for f in result.findings if f.path == signer.file)
     return found
 
 
@@ -128,4 +128,4 @@ def review_status(view: BundleView, policy: TrustPolicy | None, policy_source: s
             "bundle": {k: view.bundle.get(k) for k in ("id", "title", "version")},
             "policy": policy_source, "signatures_checked": signatures.checked, "threshold": threshold,
             "reviewers": reviewers, "items": items,
-            "problems": [line for lines in signatures.invalid.values() for line in lines]}
+            "problems": [finding for found in signatures.invalid.values() for finding in found]}
