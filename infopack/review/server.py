@@ -41,7 +41,7 @@ from infopack.release.glossary_review import load_review, record
 from infopack.release.minisign import PublicKey
 from infopack.release.trust import REVIEWER
 from infopack.review import decisions as dec
-from infopack.review.model import BundleView, CardFile, ItemView, vtt_for
+from infopack.review.model import SIDECAR, SOFT, BundleView, CardFile, ItemView, vtt_for
 from infopack.review.proxy import PROXY_DIR, ProxyCache, browser_plays
 from infopack.review.render import SERVE, render_page
 from infopack.review.signoff import sign_review, signed_items, withdraw_approval
@@ -189,7 +189,7 @@ class ReviewApp:
                                       if item.main is not None and what in item.kind_handler.thumbnails else None),
             media_src=lambda item: (f"proxy/{quote(item.id)}.mp4" if item.id in self.proxied
                                     else f"files/{quote(item.main.url_path)}" if item.main is not None else None),
-            track_src=lambda item: f"subs/{quote(item.id)}.vtt" if vtt_for(item) is not None else None,
+            track_src=lambda item: f"subs/{quote(item.id)}.vtt" if item.transcript_source in (SIDECAR, SOFT) else None,
             signed=self.signed(), proxied=frozenset(self.proxied),
             glossary=None if self.reviewer == dec.ANONYMOUS else load_review(self.view.out, self.reviewer).decisions)
 
