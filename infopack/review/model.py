@@ -15,10 +15,10 @@ from infopack.errors import InfopackError, UsageError
 from infopack.release.card_manifest import CardManifest, CardManifestError
 from infopack.release.outdir import OutDir
 from infopack.kinds import REGISTRY, Kind
+from infopack.notes import Note
 from infopack.profiles import load_profile
 from infopack.scan import scan_file
 from infopack.subtitles import read_subtitles, to_vtt
-from infopack.notes import Note
 from infopack.subtitles.lint import find_terms, lint, load_glossary
 from infopack.subtitles.model import Cue, SubtitleDoc
 from infopack.subtitles.readers import parse_text
