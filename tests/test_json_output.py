@@ -60,7 +60,8 @@ def test_review_status_json(run_cli, built_copy):
     status = document(run_cli("review", "status", built_copy, "--json"), "infopack/review-status/1")
     assert status["reviewers"] == []
     assert [i["id"] for i in status["items"]] == ["clip-01", "clip-02", "clip-03", "song-01", "photo-01"]
-    assert all(i["approvals"] == 0 and i["decisions"] == {} for i in status["items"])
+    assert all(i["signed_by"] == [] and i["reviews"] == {} for i in status["items"])
+    assert status["signatures_checked"] is False
 
 
 def test_subs_check_json(run_cli, samples_dir, tmp_path):

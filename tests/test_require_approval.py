@@ -100,3 +100,46 @@ def test_an_item_changed_since_its_approval_fails_the_build(run_cli, built_copy,
     assert result.exit_code == 1
     assert "item clip-01 is not what the reviewers approved" in result.stderr
     assert snapshot(built_copy) == before
+
+
+def test_approving_more_items_later_adds_to_the_same_reviewers_approval(run_cli, built_copy, demo_manifest,
+                                                                        keys_dir, reviewer, policy):
+    from infopack.release.gate import unapproved_items
+    key = reviewer / "ana.key"
+    assert run_cli("approve", built_copy, "--key", key, "--items", "clip-01").exit_code == 0
+    second = run_cli("approve", built_copy, "--key", key, "--items", "clip-03")
+    assert second.exit_code == 0 and "approved clip-01, clip-03 (new: clip-03)" in second.output
+    assert sorted(unapproved_items(built_copy, policy, sorted(ALL_ITEMS))) == ["clip-02", "photo-01", "song-01"]
+    result = run_cli("build", demo_manifest, "--out", built_copy, "--key", keys_dir / "curator.key",
+                     "--require-approval", policy)
+    assert result.exit_code == 0, result.output
+    assert card_items(built_copy) == {"clip-01", "clip-03"}
+
+
+def test_withdrawing_is_explicit_and_takes_out_only_what_it_names(run_cli, built_copy, reviewer, policy):
+    from infopack.release.gate import unapproved_items
+    key = reviewer / "ana.key"
+    assert run_cli("approve", built_copy, "--key", key, "--items", "clip-01,clip-02").exit_code == 0
+    assert run_cli("approve", built_copy, "--key", key, "--items", "clip-01").exit_code == 0     # no narrowing
+    assert "clip-02" not in unapproved_items(built_copy, policy, ["clip-02"])
+    result = run_cli("approve", built_copy, "--key", key, "--items", "clip-02", "--withdraw")
+    assert result.exit_code == 0 and "withdrew clip-02; still approved: clip-01" in result.output
+    assert sorted(unapproved_items(built_copy, policy, ["clip-01", "clip-02"])) == ["clip-02"]
+    assert "no approval left" in run_cli("approve", built_copy, "--key", key, "--items", "clip-01",
+                                         "--withdraw").output
+    assert not list(built_copy.glob("card-*.manifest.json.*.minisig"))
+
+
+def test_an_approval_of_earlier_manifest_bytes_is_replaced_not_extended(run_cli, built_copy, reviewer, policy):
+    from infopack.release.gate import unapproved_items
+    key = reviewer / "ana.key"
+    assert run_cli("approve", built_copy, "--key", key, "--items", "clip-01").exit_code == 0
+    signature = next(built_copy.glob("card-01.manifest.json.*.minisig"))
+    manifest = built_copy / "card-01.manifest.json"
+    original = manifest.read_bytes()
+    manifest.write_bytes(original.replace(b'"version":3', b'"version":4'))     # as a rebuild would
+    assert run_cli("approve", built_copy, "--key", key, "--items", "clip-03").exit_code == 0
+    manifest.write_bytes(original)
+    assert "version=4" in signature.read_text(encoding="utf-8")
+    assert "items=clip-03" in signature.read_text(encoding="utf-8")
+    assert sorted(unapproved_items(built_copy, policy, ["clip-01", "clip-03"])) == ["clip-01", "clip-03"]

@@ -96,23 +96,71 @@ def test_decisions_are_saved_whole_and_atomically_with_no_temp_files_left(built_
         "clip-01": dec.Decision("reject", "소리가 없음"), "clip-02": dec.Decision("changes", "자막이 빠름")}
 
 
+def status_rows(output: str) -> dict[str, str]:
+    return {line.split("│")[1].strip(): line for line in output.splitlines() if "│" in line
+            and line.split("│")[1].strip().startswith(("clip", "song", "photo"))}
+
+
 def test_status_summarises_every_reviewers_decisions(run_cli, built_copy, reviewers):
     ana, bora = key_id(reviewers / "ana.pub"), key_id(reviewers / "bora.pub")
     decide(built_copy, ana, clip_01="approve", clip_02="reject:남한 말투")
     decide(built_copy, bora, clip_01="approve", song_01="changes")
-    result = run_cli("review", "status", built_copy)
+    result = run_cli("review", "status", built_copy, "--lang", "en")
     assert result.exit_code == 0
-    rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if "│" in line
-            and line.split("│")[1].strip().startswith(("clip", "song", "photo"))}
+    rows = status_rows(result.stdout)
     assert ana in result.stdout and bora in result.stdout
-    assert "2/2" in rows["clip-01"] and "approve" in rows["clip-01"]
-    assert "reject: 남한 말투" in rows["clip-02"] and "0/2" in rows["clip-02"]
-    assert "changes" in rows["song-01"] and "0/2" in rows["photo-01"]
+    assert rows["clip-01"].count("approved, not signed yet") == 2 and rows["clip-01"].rstrip(" │").endswith("0")
+    assert "rejected, not signed: 남한 말투" in rows["clip-02"]
+    assert "changes needed, not signed" in rows["song-01"] and "not decided yet" in rows["photo-01"]
+    korean = run_cli("review", "status", built_copy)
+    assert "승인함, 아직 서명 안 함" in status_rows(korean.stdout)["clip-01"]
+
+
+def test_status_tells_a_clicked_approval_from_a_signed_one(run_cli, built_copy, keys_dir, reviewers, tmp_path):
+    ana = key_id(reviewers / "ana.pub")
+    decide(built_copy, ana, clip_01="approve", clip_02="approve", clip_03="reject:소리가 큼")
+    assert run_cli("approve", built_copy, "--key", reviewers / "ana.key", "--items", "clip-01,clip-03").exit_code == 0
+    one = policy(tmp_path, keys_dir, reviewers, 1)
+    result = run_cli("review", "status", built_copy, "--policy", one, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["schema"] == "infopack/review-status/1" and data["threshold"] == 1 and data["signatures_checked"]
+    items = {i["id"]: i for i in data["items"]}
+    assert items["clip-01"]["reviews"][ana] == {"decision": "approve", "comment": "", "signature": "valid",
+                                                "state": "approved-signed"}
+    assert items["clip-01"]["approved"] is True and items["clip-01"]["signed_by"] == [ana]
+    assert items["clip-02"]["reviews"][ana]["state"] == "approved-unsigned" and items["clip-02"]["approved"] is False
+    assert items["clip-03"]["reviews"][ana]["state"] == "reject-but-signed"
+    rows = status_rows(run_cli("review", "status", built_copy, "--policy", one, "--lang", "en").stdout)
+    assert "approved, signed" in rows["clip-01"] and rows["clip-01"].rstrip(" │").endswith("1/1")
+    assert "approved, not signed yet" in rows["clip-02"] and rows["clip-02"].rstrip(" │").endswith("0/1")
+    assert "rejected, but a signed approval remains" in rows["clip-03"]
+    # without a policy the file is there but nobody checked it
+    unchecked = json.loads(run_cli("review", "status", built_copy, "--json").stdout)
+    assert {i["id"]: i["reviews"][ana]["state"] for i in unchecked["items"]}["clip-01"] == "approved-unchecked"
+    # the reviewer takes back what they rejected: only that item leaves the signature
+    withdrawn = run_cli("review", "withdraw", built_copy, "--key", reviewers / "ana.key", "--items", "clip-03",
+                        "--lang", "en")
+    assert withdrawn.exit_code == 0 and "withdrew the approval of 세포의 삶" in withdrawn.output
+    after = {i["id"]: i for i in json.loads(run_cli("review", "status", built_copy, "--policy", one, "--json")
+                                            .stdout)["items"]}
+    assert after["clip-03"]["reviews"][ana]["state"] == "reject" and after["clip-01"]["approved"] is True
+    # a signature changed after signing does not count, and says why
+    signature = built_copy / f"card-01.manifest.json.{ana}.minisig"
+    lines = signature.read_text(encoding="utf-8").splitlines()
+    signature.write_text("\n".join(lines[:2] + [lines[2] + ",clip-02"] + lines[3:]) + "\n", encoding="utf-8")
+    tampered = json.loads(run_cli("review", "status", built_copy, "--policy", one, "--json").stdout)
+    assert {i["id"]: i["reviews"][ana]["signature"] for i in tampered["items"]}["clip-01"] == "invalid"
+    assert [(p["check"], p["path"]) for p in tampered["problems"]] == [("signature", signature.name)]
+    assert "trusted comment was altered" in tampered["problems"][0]["message"]
+    korean = run_cli("review", "status", built_copy, "--policy", one)
+    assert f"{signature.name}: 서명이 없거나, 망가졌거나" in korean.stdout
 
 
 def test_status_without_reviews_says_so(run_cli, built):
-    result = run_cli("review", "status", built)
+    result = run_cli("review", "status", built, "--lang", "en")
     assert result.exit_code == 0 and "no reviews yet" in result.stdout
+    assert "아직 검토가 없습니다" in run_cli("review", "status", built).stdout
 
 
 # --------------------------------------------------------------------------- export / import
@@ -233,12 +281,13 @@ def test_transcript_highlights_south_korean_words_and_burn_in_says_there_is_no_t
     view = load_bundle(built_copy)
     cue = view.item("clip-02").transcript[0]
     assert [t["sk"] for t in cue.terms] == ["아이스크림", "주스"]
-    assert any("reading" in f or "characters/s" in f for f in cue.flags)
+    assert [f.code for f in cue.flags] == ["sk-vocabulary", "sk-vocabulary", "reading-speed"]
     burn = view.item("clip-03")
     burn.subtitle_mode, burn.transcript, burn.transcript_source = "burn", [], ""
     html = render_page(view, mode=REPORT, lang="ko", thumb=lambda item, what: None)
     assert "<mark title=\"남한식 말 &#39;아이스크림&#39; → 권하는 말 &#39;" in html
-    assert "<mark title=\"남한식 말 &#39;주스&#39;" in html and "characters/s" in html
+    assert "<mark title=\"남한식 말 &#39;주스&#39;" in html and "1번 자막: 초당 " in html
+    assert "characters/s" not in html and "uses South Korean" not in html
     assert "자막을 화면에 새깁니다" in html
 
 

@@ -144,8 +144,23 @@ def test_reviewer_plays_decides_reloads_and_signs_off_in_chromium(server, built_
             assert page.locator('section[data-item="clip-02"] textarea').input_value() == "남한식 말투가 남아 있음"
             assert page.locator('[data-current="clip-03"]').text_content() == "아직 판정 안 함"
 
+            # a click is a decision, not a signature; the sign-off result names titles, not ids
+            assert page.locator('[data-signstate="clip-01"]').text_content() == "승인함, 아직 서명 안 함"
             page.locator("#signoff").click()
-            expect(page.locator("#signoff-result")).to_contain_text("clip-01")
+            expect(page.locator("#signoff-result")).to_have_text("서명했습니다. 지금 서명된 승인: 바다 이야기 1화")
+            expect(page.locator('[data-signstate="clip-01"]')).to_have_text("승인함, 서명됨")
+            assert page.locator('[data-signstate="clip-02"]').text_content() == "거부, 서명 없음"
+            # a later "reject" does not unsign: the page says so, and withdrawing is its own button
+            clip3 = page.locator('section[data-item="clip-03"]')
+            clip3.locator('button[data-decision="approve"]').click()
+            page.locator("#signoff").click()
+            expect(page.locator("#signoff-result")).to_have_text("서명했습니다. 지금 서명된 승인: 바다 이야기 1화, 세포의 삶")
+            clip3.locator('button[data-decision="reject"]').click()
+            expect(clip3.locator("[data-signstate]")).to_contain_text("거부했지만 서명된 승인이 남아 있음")
+            clip3.locator("button[data-withdraw]").click()
+            expect(clip3.locator("[data-signstate]")).to_have_text("거부, 서명 없음")
+            expect(clip3.locator(".status")).to_have_text("승인을 거두었습니다: 세포의 삶")
+            assert clip3.locator("button[data-withdraw]").is_hidden()
         finally:
             browser.close()
 
@@ -153,8 +168,10 @@ def test_reviewer_plays_decides_reloads_and_signs_off_in_chromium(server, built_
     key_id = load_public_key(reviewer_key.with_suffix(".pub")).key_id_hex
     saved = json.loads((built_copy / "reviews" / f"{key_id}.json").read_text(encoding="utf-8"))
     assert saved["decisions"] == {"clip-01": {"decision": "approve", "comment": ""},
-                                  "clip-02": {"decision": "reject", "comment": "남한식 말투가 남아 있음"}}
-    assert (built_copy / f"card-01.manifest.json.{key_id}.minisig").is_file()
+                                  "clip-02": {"decision": "reject", "comment": "남한식 말투가 남아 있음"},
+                                  "clip-03": {"decision": "reject", "comment": ""}}
+    signed = (built_copy / f"card-01.manifest.json.{key_id}.minisig").read_text(encoding="utf-8")
+    assert re.search(r"items=clip-01$", signed, re.M)          # clip-03 was signed, then withdrawn
 
     outside = [u for u in requests if not (u.startswith(f"{base}/") or u.startswith(("data:", "blob:")))]
     assert requests and not outside

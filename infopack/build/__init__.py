@@ -77,7 +77,7 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
           exclude: dict[str, str] | None = None, image_size: str = "card", image_layout: str = DEFAULT_LAYOUT,
           cache: str | os.PathLike | None = None, use_cache: bool = True,
           approved: dict[str, dict[str, str]] | None = None,
-          report_writers: Sequence[ReportWriter] = ()) -> BuildResult:
+          report_writers: Sequence[ReportWriter] = (), reviewed_glossary: dict | None = None) -> BuildResult:
     """Build every card of a bundle into OUT, signed with `key` (an infopack.release.keys.SigningKey).
 
     Jobs run on a pool of `jobs` threads (default: one per core): probe every item, then
@@ -87,6 +87,8 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
     (item id -> {card path: sha256}, from infopack.release.gate) makes the build fail if an
     approved item's files are not the bytes the reviewers approved. `report_writers` add
     their pages (report.html) beside report.json. `manifest_path` may be an already loaded Bundle.
+    `reviewed_glossary` ((sk, nk) -> key ids, from infopack.release.glossary_review) are glossary
+    entries reviewers confirmed: subtitles use their suggested forms.
     """
     started = time.monotonic()
     progress = pausing(progress)          # a test may stop the build at a named event (infopack.build.pause)
@@ -122,7 +124,8 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
         try:
             work = staging / "work"
             work.mkdir()
-            ctx = JobContext(bundle, profile, work, progress, store, ffinfo.version, profile.recipe())
+            ctx = JobContext(bundle, profile, work, progress, store, ffinfo.version, profile.recipe(),
+                             reviewed=dict(reviewed_glossary or {}))
             items = [item for item in bundle.items if item.id not in exclude]
             infos = dict(zip([i.id for i in items], run_all(pool, probe_item, [(ctx, i) for i in items])))
             progress({"event": "probed", "items": len(items), "jobs": jobs,

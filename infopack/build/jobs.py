@@ -51,6 +51,7 @@ class JobContext:
     cache: Cache | None
     ffmpeg_version: str
     profile_recipe: dict = field(default_factory=dict)
+    reviewed: dict = field(default_factory=dict)     # glossary entries reviewers confirmed: (sk, nk) -> key ids
     counts: dict = field(default_factory=lambda: {"encoded": 0, "cached": 0})
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -110,7 +111,8 @@ def _encode_item(ctx: JobContext, item: Item, info: MediaInfo, video_bitrate: in
     subs = None
     if kind.subtitled:
         subs = kind.prepare_subtitles(item, info, ctx.profile, item_dir, language_class=ctx.bundle.subtitle_class,
-                                      manifest=ctx.bundle.manifest_path, require=ctx.bundle.require_subtitles)
+                                      manifest=ctx.bundle.manifest_path, require=ctx.bundle.require_subtitles,
+                                      reviewed=ctx.reviewed or None)
         if subs is not None and subs.report.get("subtitles_missing"):
             ctx.progress({"event": "no-subtitles", "item": item.id, "message": subs.report["missing_message"]})
     job = EncodeJob(item=item, info=info, profile=ctx.profile, work_dir=item_dir, subtitles=subs,

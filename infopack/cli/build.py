@@ -11,6 +11,7 @@ import click
 
 from infopack.build import build as run_build
 from infopack.cli.progress import make_reporter
+from infopack.cli.subs import reviewed_glossary
 from infopack.errors import CheckFailed
 from infopack.fat.image import DEFAULT_LAYOUT, LAYOUTS
 from infopack.manifest import load_manifest
@@ -47,14 +48,18 @@ from infopack.tools import set_command_log
               metavar="POLICY", help="Build only items the policy's reviewers approved in OUT's signed manifests.")
 @click.option("--unapproved", type=click.Choice(["leave-out", "fail"]), default="leave-out", show_default=True,
               help="With --require-approval: leave unapproved items out (listed), or fail the build.")
+@click.option("--glossary-policy", "glossary_policy", type=click.Path(path_type=Path), default=None,
+              metavar="POLICY", help="Rewrite subtitle words of glossary entries the policy's reviewers confirmed "
+              "in signed glossary reviews in OUT/reviews (the changed items need reviewing again).")
 def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bool, image_size: str,
           image_layout: str,
           fit: bool | None, cache_dir: Path | None, no_cache: bool, json_events: bool, print_commands: bool,
-          policy_path: Path | None, unapproved: str, key_role: str | None) -> None:
+          policy_path: Path | None, unapproved: str, key_role: str | None, glossary_policy: Path | None) -> None:
     """Build and sign the cards of a bundle into OUT (reusing cached encodes; safe to rerun after a kill)."""
     bundle = load_manifest(manifest)             # fail on a bad manifest before asking for a passphrase
     refuse_identifying_titles(bundle.manifest_path, bundle.items)
     exclude, approved = _approval_gate(bundle, out, policy_path, unapproved) if policy_path else ({}, None)
+    reviewed = reviewed_glossary(out, glossary_policy) if glossary_policy else None
     key = load_curator_key(key_path, out, prompt=click.prompt, role=key_role,
                            warn=lambda msg: click.echo(f"infopack: warning: {msg}", err=True))
     report = _progress_printer(json_events)
@@ -63,7 +68,8 @@ def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bo
     try:
         result = run_build(bundle, out, key, jobs=jobs, image=image, progress=report, fit=fit,
                            image_size=image_size, image_layout=image_layout, cache=cache_dir, use_cache=not no_cache,
-                           exclude=exclude, approved=approved, report_writers=[write_report_html])
+                           exclude=exclude, approved=approved, report_writers=[write_report_html],
+                           reviewed_glossary=reviewed)
     finally:
         report.close()
         set_command_log(None)

@@ -14,6 +14,8 @@ import click
 
 from infopack.cli.jsonout import emit
 from infopack.errors import InfopackError, UsageError
+from infopack.release.glossary_review import review_files, trusted_confirmations
+from infopack.release.trust import load_policy
 from infopack.subtitles.clean import clean
 from infopack.subtitles.encoding import SIDECAR_ENCODINGS, encode_text
 from infopack.subtitles.lint import apply_glossary, lint
@@ -145,26 +147,53 @@ def convert_command(source: str, out: str, encoding: str, shift_by: str | None, 
 @click.option("--glossary", help="Glossary TOML (default: the shipped one).")
 @click.option("--apply", "apply_", is_flag=True, help="Rewrite words of confirmed glossary entries.")
 @click.option("--out", help="Where --apply writes the result (format from its extension).")
+@click.option("--policy", "policy_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Trust policy: --apply also rewrites entries its reviewers confirmed in signed glossary reviews.")
+@click.option("--reviews", "review_paths", multiple=True, type=click.Path(path_type=Path),
+              help="With --policy: a build folder (its reviews/ folder), a reviews folder or a glossary-KEYID.toml "
+                   "file; repeat for more.")
 @click.option("--encoding", type=click.Choice(SIDECAR_ENCODINGS), default="utf-8", show_default=True)
 @click.option("--class", "language_class", help="SAMI language class to read, e.g. KRCC.")
-def lint_command(source: str, glossary: str | None, apply_: bool, out: str | None, encoding: str,
-                 language_class: str | None) -> None:
-    """Report South Korean vocabulary and fast cues; --apply rewrites confirmed entries only."""
+def lint_command(source: str, glossary: str | None, apply_: bool, out: str | None, policy_path: Path | None,
+                 review_paths: tuple[Path, ...], encoding: str, language_class: str | None) -> None:
+    """Report South Korean vocabulary and fast cues; --apply rewrites confirmed entries only:
+    the glossary's own `confirmed = true`, and with --policy those the policy's reviewers confirmed."""
     if apply_ and not out:
         raise UsageError(None, "--apply needs --out FILE for the rewritten subtitles")
     if out and not apply_:
         raise UsageError(None, "--out is only used with --apply")
+    if bool(policy_path) != bool(review_paths):
+        raise UsageError(policy_path, "--policy and --reviews go together: the policy says whose signed "
+                                      "glossary reviews (found in --reviews) count")
     if out:
         writer_for(out)
+    reviewed = reviewed_entries(policy_path, review_paths) if policy_path else {}
     doc = read_subtitles(source, language_class=language_class)
     findings = lint(doc, glossary)
     for finding in findings:
         click.echo(f"{finding.level} {finding.check}: {finding.message}")
     click.echo(f"{source}: {len(findings)} finding(s)")
     if apply_:
-        rewritten = apply_glossary(doc, glossary)
+        rewritten = apply_glossary(doc, glossary, reviewed=reviewed)
         changes = [fix for fix in rewritten.fixes if fix not in doc.fixes]
         for change in changes:
             click.echo(f"  {change}")
         write_output(rewritten, out, encoding)
         click.echo(f"wrote {out}: {len(changes)} word(s) rewritten")
+
+
+def reviewed_glossary(out: Path, policy_path: Path) -> dict:
+    """`build --glossary-policy`: the entries confirmed in OUT's signed glossary reviews (none yet: none)."""
+    return reviewed_entries(policy_path, (out,)) if Path(out).is_dir() else {}
+
+
+def reviewed_entries(policy_path: Path, review_paths: tuple[Path, ...]) -> dict:
+    """Glossary entries the policy's reviewers confirmed; files that do not count are said, not fatal."""
+    files = review_files(list(review_paths))
+    reviewed, problems = trusted_confirmations(load_policy(policy_path), files)
+    for problem in problems:
+        click.echo(f"infopack: warning: {problem}", err=True)
+    click.echo(f"{len(reviewed)} glossary entr{'y' if len(reviewed) == 1 else 'ies'} confirmed by reviewers "
+               f"the policy trusts ({len(files) - len(problems)} of {len(files)} signed review file(s) used)",
+               err=True)
+    return reviewed

@@ -95,18 +95,24 @@ def print_reports(reports) -> None:
 @click.command("approve")
 @click.argument("out", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--key", "key_path", required=True, type=click.Path(path_type=Path), help="Reviewer's private key.")
-@click.option("--items", metavar="ID,ID", help="Approve only these items (default: every item).")
+@click.option("--items", metavar="ID,ID", help="Approve only these items (default: every item); added to the "
+              "items this key approved before.")
+@click.option("--withdraw", is_flag=True, help="Take the approval of --items (default: every item) back instead.")
 @click.option("--note", default="", help="One line recorded in the signed comment (shortened to 200 characters).")
 @click.option("--pubkey", type=click.Path(path_type=Path),
               help="Curator's public key: verify every card before approving it.")
 @click.option("--role", type=click.Choice(["reviewer", "qa"]), default=None,
               help="The key's role, for a key made by `minisign -G` (which records none).")
-def approve(out: Path, key_path: Path, items: str | None, note: str, pubkey: Path | None,
+def approve(out: Path, key_path: Path, items: str | None, withdraw: bool, note: str, pubkey: Path | None,
             role: str | None) -> None:
-    """Sign every card manifest in OUT as a reviewer (card-NN.manifest.json.<KEYID>.minisig)."""
+    """Sign every card manifest in OUT as a reviewer (card-NN.manifest.json.<KEYID>.minisig).
+
+    Approving adds to what the same key approved of these manifests before; --withdraw takes
+    items back (a card left with none loses its approval file).
+    """
     wanted = None if items is None else [i.strip() for i in items.split(",") if i.strip()]
     check_approvable(out, wanted)
-    if pubkey:
+    if pubkey and not withdraw:
         failed = [r for r in verify_out(out, load_public_key(pubkey), VerifyOptions()) if not r.ok]
         if failed:
             first = next(f for f in failed[0].findings if f.level == "error")
@@ -115,12 +121,18 @@ def approve(out: Path, key_path: Path, items: str | None, note: str, pubkey: Pat
     key = load_approver_key(key_path, out, prompt=click.prompt, role=role,
                             warn=lambda msg: click.echo(f"infopack: warning: {msg}", err=True))
     approved = 0
-    for done in approve_cards(out, key, items=wanted, note=note):
-        if done.signature is None:
-            click.echo(f"{done.manifest.name}: none of the items is on this card; not approved")
+    for done in approve_cards(out, key, items=wanted, note=note, withdraw=withdraw):
+        if done.withdrawn:
+            click.echo(f"{done.card_id}: withdrew {', '.join(done.withdrawn)}"
+                       + (f"; still approved: {', '.join(done.items)}" if done.items else "; no approval left"))
+        elif done.signature is None:
+            click.echo(f"{done.manifest.name}: " + ("no approval of these items by this key to withdraw" if withdraw
+                                                    else "none of the items is on this card; not approved"))
             continue
-        approved += 1
-        click.echo(f"{done.card_id}: approved {', '.join(done.items)} -> {done.signature.name}")
+        else:
+            added = f" (new: {', '.join(done.added)})" if done.before and done.added else ""
+            click.echo(f"{done.card_id}: approved {', '.join(done.items)}{added} -> {done.signature.name}")
+        approved += done.signature is not None
     click.echo(f"{approved} card(s) approved with {key.role} key {key.public.key_id_hex}")
 
 

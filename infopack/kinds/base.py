@@ -123,9 +123,10 @@ class Kind:
 
     def prepare_subtitles(self, item: Source, info: MediaInfo, profile: Profile, work_dir: Path, *,
                           language_class: str | None = None, manifest: Path | None = None,
-                          require: bool = False) -> PreparedSubtitles | None:
+                          require: bool = False, reviewed=None) -> PreparedSubtitles | None:
         """Subtitles for a `subtitled` kind, prepared in `work_dir` (None for other kinds). Messages
-        name `manifest`; `require`: a video left without Korean subtitles is refused."""
+        name `manifest`; `require`: a video left without Korean subtitles is refused; `reviewed`:
+        glossary entries reviewers confirmed ((sk, nk) -> key ids), to rewrite."""
         return None
 
     def command(self, job: EncodeJob, out: Path) -> list[str] | None:

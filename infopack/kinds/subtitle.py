@@ -29,6 +29,8 @@ from infopack.subtitles.images import tesseract_version
 
 SIDECAR_FACTOR = 2             # a sidecar can grow (re-encoding, wrapping): estimated at twice its source
 TRACK_SIDECAR_BYTES_PER_S = 40  # a track's text, unknown before extraction: a Korean SRT is ~14 B/s of film
+from infopack.subtitles.lint import Reviewed, glossary_changes
+from infopack.subtitles.report import cue_records, notes_report
 
 
 class SubtitleKind(Kind):
@@ -133,9 +135,11 @@ def sidecar_estimate(source: SubtitleSource, duration: float) -> int:
 
 def prepare_subtitles(item: Source, info: MediaInfo, profile: Profile, work_dir: Path, *, fps: float | None = None,
                       manifest: Path | None = None, require: bool = False, language_class: str | None = None,
-                      play_res: tuple[int, int] = (854, 480)) -> PreparedSubtitles:
+                      play_res: tuple[int, int] = (854, 480), reviewed: Reviewed | None = None
+                      ) -> PreparedSubtitles:
     """Choose the item's subtitles and make them ready for the card; the report says what was chosen
-    and why, and flags a video left without Korean subtitles (refused with `require`)."""
+    and why, and flags a video left without Korean subtitles (refused with `require`). `reviewed`:
+    glossary entries reviewers confirmed (infopack.release.glossary_review), rewritten before cleaning."""
     choice, reader = choose_subtitles(item, info, work_dir / "sources", manifest=manifest,
                                       language_class=language_class)
     refuse_if_required(choice, info, item.id, manifest, require)
@@ -155,8 +159,10 @@ def prepare_subtitles(item: Source, info: MediaInfo, profile: Profile, work_dir:
         return PreparedSubtitles(None, None, None, report, burn_track=track, source_key=key)
     doc = prepare_for_media(reader.doc(chosen), duration_s=info.duration, fps=fps,
                             max_chars_per_line=spec.max_chars_per_line, max_lines=spec.max_lines,
-                            min_duration_ms=spec.min_duration_ms, max_cps=spec.max_cps)
+                            min_duration_ms=spec.min_duration_ms, max_cps=spec.max_cps, reviewed=reviewed)
     report |= document_report(doc)
+    if reviewed:
+        report["glossary_changes"] = glossary_changes(doc)
     report["warnings"] = [*choice.warnings, *report["warnings"]]
     if report.get("ocr"):
         key["ocr"] = [doc.encoding, tesseract_version()]
@@ -175,6 +181,7 @@ def prepare_subtitles(item: Source, info: MediaInfo, profile: Profile, work_dir:
                                 play_res=play_res).encode("utf-8"))
         fonts_dir = private_fonts_dir(font, work_dir)
         report["burn_font"] = font.family
+        report["burned_cues"] = cue_records(doc)        # pixels on the card: the review reads them here
     sidecar = encode_text(srt_text, spec.sidecar_encoding) if spec.sidecar else None
     return PreparedSubtitles(mux_srt=mux, sidecar=sidecar, burn_ass=burn, report=report, fonts_dir=fonts_dir,
                              source_key=key)
@@ -198,10 +205,7 @@ def document_report(doc: SubtitleDoc) -> dict:
         "source_format": doc.format,
         "encoding": doc.encoding,
         "cues": len(doc.cues),
-        "fixes": list(doc.fixes),
-        "removals": list(doc.removals),
-        "warnings": list(doc.warnings),
-        "lint": [f.to_dict() for f in lint(doc)],
+        **notes_report(doc, lint(doc)),
     }
     ocr = ocr_summary(doc)
     return report | {"ocr": ocr} if ocr else report

@@ -116,13 +116,13 @@ class VideoKind(Kind):
 
     def prepare_subtitles(self, item: Source, info: MediaInfo, profile: Profile, work_dir: Path, *,
                           language_class: str | None = None, manifest: Path | None = None,
-                          require: bool = False) -> PreparedSubtitles | None:
+                          require: bool = False, reviewed=None) -> PreparedSubtitles | None:
         """Burned-in subtitles are drawn for the output's frame size; cues end a frame before its end."""
         play_res = frame_size(info, profile.video)
         return prepare_subtitles(item, info, profile, work_dir, fps=float(target_fps(info.video.fps,
                                                                                      profile.video.max_fps)),
                                  manifest=manifest, require=require, language_class=language_class,
-                                 play_res=play_res)
+                                 play_res=play_res, reviewed=reviewed)
 
     def command(self, job: EncodeJob, out: Path) -> list[str]:
         """The one-pass command, or with a fitted `job.video_bitrate` the second pass."""

@@ -10,6 +10,7 @@
     OUT/reviews/                            reviewers' decisions
     OUT/superseded/card-NN.<SHA256>/        approvals of a manifest a rebuild replaced, beside
                                             a copy of that manifest (they still verify there)
+    OUT/reviews/glossary-KEYID.toml         a reviewer's glossary decisions, and its .minisig
 
 The signatures of a manifest are named after the manifest file, wherever it lies and
 whatever it is called (`verify --manifest` takes any path): `ManifestFiles` knows those
@@ -32,6 +33,8 @@ REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"
 REVIEWS_DIR = "reviews"
 SUPERSEDED_DIR = "superseded"
+GLOSSARY_REVIEW_PREFIX = "glossary-"
+GLOSSARY_REVIEW_SUFFIX = ".toml"
 
 
 def card_of(manifest_path: Path) -> str:
@@ -166,3 +169,16 @@ class OutDir:
     @property
     def reviews_dir(self) -> Path:
         return self.root / REVIEWS_DIR
+
+    def glossary_review_path(self, key_id_hex: str) -> Path:
+        """A reviewer's glossary decisions (`reviews/glossary-KEYID.toml`); its signature is beside it."""
+        return self.reviews_dir / f"{GLOSSARY_REVIEW_PREFIX}{key_id_hex}{GLOSSARY_REVIEW_SUFFIX}"
+
+    def glossary_reviews(self) -> list[Path]:
+        """Every reviewer's glossary decisions file here."""
+        return sorted(self.reviews_dir.glob(f"{GLOSSARY_REVIEW_PREFIX}*{GLOSSARY_REVIEW_SUFFIX}"))
+
+
+def signature_of(path: Path) -> Path:
+    """The minisign signature file beside a signed file (`NAME.minisig`)."""
+    return path.with_name(path.name + SIGNATURE_SUFFIX)

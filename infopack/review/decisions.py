@@ -138,6 +138,16 @@ def record(out: Path, reviewer: str, bundle: dict, item_id: str, decision: Decis
         return decisions
 
 
+def forget_approvals(out: Path, reviewer: str, bundle: dict, items: list[str]) -> dict[str, Decision]:
+    """Drop the "approve" decisions of `items` (their signed approval was withdrawn)."""
+    with _lock:
+        decisions = load_decisions(out, reviewer)
+        kept = {i: d for i, d in decisions.items() if not (i in items and d.decision == APPROVE)}
+        if kept != decisions:
+            save_decisions(out, reviewer, bundle, kept)
+        return kept
+
+
 def import_file(out: Path, source: Path, bundle: dict, known_items: set[str]) -> tuple[str, int]:
     """Merge an exported review file into OUT/reviews/<reviewer>.json; the import wins per item."""
     data = _read_json(source)

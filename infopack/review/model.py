@@ -7,7 +7,6 @@ only list of files that may ever be served). Nothing here writes to OUT.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +15,7 @@ from infopack.errors import InfopackError, UsageError
 from infopack.release.card_manifest import CardManifest, CardManifestError
 from infopack.release.outdir import OutDir
 from infopack.kinds import REGISTRY, Kind
+from infopack.notes import Note
 from infopack.profiles import load_profile
 from infopack.scan import scan_file
 from infopack.subtitles import read_subtitles, to_vtt
@@ -24,8 +24,7 @@ from infopack.subtitles.model import Cue, SubtitleDoc
 from infopack.subtitles.readers import parse_text
 from infopack.tools import ffmpeg_info, run, safe_arg
 
-_REMOVED_TEXT = re.compile(r"'(?P<text>.*)'\s*$")
-_CUE_NUMBER = re.compile(r"^cue (?P<n>\d+):")
+SIDECAR, SOFT, BURNED = "sidecar", "soft", "burned"      # where an item's transcript was read
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,7 @@ class TranscriptCue:
     end_ms: int
     text: str
     terms: list[dict] = field(default_factory=list)     # {"word", "sk", "nk", "note", "start"}
-    flags: list[str] = field(default_factory=list)      # lint messages about this cue
+    flags: list[Note] = field(default_factory=list)     # lint messages about this cue
 
     @property
     def segments(self) -> list[tuple[str, dict | None]]:
@@ -94,8 +93,8 @@ class ItemView:
     subtitle_mode: str = "none"
     subtitles: dict | None = None          # the build's subtitle report
     transcript: list[TranscriptCue] = field(default_factory=list)
-    transcript_source: str = ""            # "sidecar", "soft", "" (none / burned in)
-    removed: list[dict] = field(default_factory=list)    # {"line": build's note, "text": what was removed}
+    transcript_source: str = ""            # SIDECAR, SOFT, BURNED (the build's record of what it drew), "" (none)
+    removed: list[dict] = field(default_factory=list)    # {"note": the build's note, "text": what was removed}
     report: dict | None = None             # the kind's own report (documents: removals, lint)
     reading: list[Paragraph] = field(default_factory=list)   # the text a reviewer reads (documents)
 
@@ -201,26 +200,26 @@ def _subtitle_mode(profile_id: str) -> str:
 
 
 def removed_texts(subtitles: dict | None) -> list[dict]:
-    """Every scrub note of the build with the quoted text it removed ("" when it names none)."""
-    found = []
-    for line in (subtitles or {}).get("removals", []):
-        match = _REMOVED_TEXT.search(line)
-        found.append({"line": line[:match.start()].rstrip(": ") if match else line,
-                      "text": match["text"] if match else ""})
-    return found
+    """Every scrub note of the build (as report.json keeps it) with the text it removed, if it names one."""
+    return [{"note": note, "text": str(note.get("params", {}).get("text", "")) if isinstance(note, dict) else ""}
+            for note in (subtitles or {}).get("removals", [])]
 
 
 def load_transcript(item: ItemView) -> None:
-    """Cues from the card's sidecar, else from the soft track; burned-in subtitles have none."""
+    """Cues from the card's sidecar, else from the soft track, else (burned in: pixels on the card)
+    the cues the build recorded when it drew them."""
     doc = None
     kind = item.kind_handler
     sidecar = next((f for f in map(item.file, kind.transcript_roles) if f is not None), None)
+    burned = (item.subtitles or {}).get("burned_cues")
     if sidecar is not None:
-        doc, item.transcript_source = read_subtitles(sidecar.absolute), "sidecar"
+        doc, item.transcript_source = read_subtitles(sidecar.absolute), SIDECAR
     elif kind.subtitled and item.main is not None and "soft" in item.subtitle_mode:
         text = soft_track_srt(item.main.absolute)
         if text:
-            doc, item.transcript_source = parse_text(text, "soft.srt", encoding="utf-8"), "soft"
+            doc, item.transcript_source = parse_text(text, "soft.srt", encoding="utf-8"), SOFT
+    elif kind.subtitled and isinstance(burned, list):
+        doc, item.transcript_source = burned_doc(burned), BURNED
     if doc is not None:
         item.transcript = transcript_cues(doc)
 
@@ -240,6 +239,13 @@ def load_reading(item: ItemView) -> None:
         item.reading.append(Paragraph(number, text, terms))
 
 
+def burned_doc(records: list) -> SubtitleDoc:
+    """The cues report.json records for burned-in subtitles (malformed records are skipped)."""
+    cues = [Cue(int(r["cue"]), int(r["start_ms"]), int(r["end_ms"]), str(r["text"]))
+            for r in records if isinstance(r, dict) and {"cue", "start_ms", "end_ms", "text"} <= r.keys()]
+    return SubtitleDoc(cues=cues, source="", format="srt", encoding="utf-8")
+
+
 def soft_track_srt(path: Path) -> str:
     """The first subtitle track of a media file as SRT text ("" when it has none)."""
     proc = run([ffmpeg_info().ffmpeg, "-v", "error", "-i", safe_arg(path), "-map", "0:s:0?", "-f", "srt", "-"],
@@ -250,11 +256,9 @@ def soft_track_srt(path: Path) -> str:
 def transcript_cues(doc) -> list[TranscriptCue]:
     """Cues with the same lint the build ran: vocabulary terms located, flags per cue."""
     entries = load_glossary()
-    flags: dict[int, list[str]] = {}
+    flags: dict[int, list[Note]] = {}
     for finding in lint(doc):
-        match = _CUE_NUMBER.match(finding.message)
-        if match:
-            flags.setdefault(int(match["n"]), []).append(finding.message)
+        flags.setdefault(finding.message.params["cue"], []).append(finding.message)
     cues = []
     for cue in doc.cues:
         terms = [{"word": m.word, "sk": m.entry.sk, "nk": m.entry.nk, "note": m.entry.note, "start": m.start}
@@ -264,8 +268,8 @@ def transcript_cues(doc) -> list[TranscriptCue]:
 
 
 def vtt_for(item: ItemView) -> str | None:
-    """WebVTT of the item's transcript, for the browser's <track>."""
-    if not item.transcript_source:
+    """WebVTT of the item's transcript, for the browser's <track> (none over burned-in subtitles)."""
+    if item.transcript_source in ("", BURNED):
         return None
     cues = [Cue(c.index, c.start_ms, c.end_ms, c.text) for c in item.transcript]
     return to_vtt(SubtitleDoc(cues=cues, source="", format="srt", encoding="utf-8"))

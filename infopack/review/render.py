@@ -17,16 +17,21 @@ from typing import Callable
 from urllib.parse import quote
 
 from infopack.errors import UsageError
+from infopack.notes import finding_text, localise
 from infopack.review import decisions as dec
 from infopack.review.model import BundleView, ItemView, scan_item
 from infopack.review.reading import reading_context
+from infopack.review.status import STATES
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web" / "review"
 LANGUAGES = ("ko", "en")
 SERVE, EXPORT, REPORT = "serve", "export", "report"
 # Strings the script needs at run time (everything else is rendered into the page).
 SCRIPT_MESSAGES = ("saved", "save_failed", "undecided", "approve", "changes", "reject", "summary",
-                   "sign_off_confirm", "sign_off_done", "sign_off_failed", "transcript")
+                   "sign_off_confirm", "sign_off_done", "sign_off_failed", "transcript", "withdraw_confirm",
+                   "withdraw_done", "withdraw_failed", "glossary_confirmed", "glossary_rejected", "glossary_open",
+                   "glossary_saved_signed", "glossary_saved_unsigned", "summary_signed",
+                   *(f"state_{state.replace('-', '_')}" for state in STATES))
 
 ThumbSource = Callable[[ItemView, str], "str | None"]     # (item, "poster"|"sheet") -> src or None
 
@@ -85,18 +90,22 @@ def data_uri(png: bytes | None) -> str | None:
 
 
 def item_context(item: ItemView, m: dict, *, thumb: ThumbSource, media_src: str | None,
-                 track_src: str | None, sheets: bool = True, scans: dict | None = None) -> dict:
-    """One item's view; `sheets` False (report.html) skips contact sheets, 12 frame grabs per video."""
+                 track_src: str | None, sheets: bool = True, scans: dict | None = None,
+                 proxy: bool = False) -> dict:
+    """One item's view in the catalogue's language; `sheets` False (report.html) skips contact sheets,
+    12 frame grabs per video; `proxy`: `media_src` is a review copy of the card file."""
+    lang = m["lang"]
     mode = item.subtitle_mode
     kind = item.kind_handler
     mode_label = m["mode_burn"] if mode == "burn" else " + ".join(
         m[f"mode_{part}"] for part in mode.split("+") if f"mode_{part}" in m) or m["mode_none"]
     subs = item.subtitles or {}
+    fixes = subs.get("fixes", [])
     return {
         "id": item.id, "title": item.title, "kind": item.kind, "kind_label": m.get(f"kind_{item.kind}", item.kind),
         "card_id": item.card_id, "size_text": human_size(item.size), "profile": item.profile,
         "duration_text": clock(item.duration) if item.duration > 0 else "",
-        "player": kind.player, "subtitled": kind.subtitled,
+        "player": kind.player, "subtitled": kind.subtitled, "proxy": proxy,
         "mode_label": mode_label, "burn": kind.subtitled and mode == "burn" and delivered(subs),
         "subtitle_source": subs.get("subtitle_source") or "",
         "no_subtitles": subs.get("missing_message") if subs.get("subtitles_missing") else "",
@@ -106,12 +115,19 @@ def item_context(item: ItemView, m: dict, *, thumb: ThumbSource, media_src: str 
         "media_src": media_src, "track_src": track_src,
         "transcript_source": item.transcript_source,
         "transcript": [{"start": c.start_ms / 1000, "end": c.end_ms / 1000, "time": clock(c.start_ms / 1000),
-                        "flags": c.flags,
-                        "segments": [(text, term and {"title": m["flag_sk"].format(sk=term["sk"], nk=term["nk"])})
+                        "flags": [localise(flag, lang) for flag in c.flags],
+                        "segments": [(text, term and {"title": m["flag_sk"].format(sk=term["sk"], nk=term["nk"]),
+                                                      "sk": term["sk"], "nk": term["nk"]})
                                      for text, term in c.segments]}
                        for c in item.transcript],
-        "removed": item.removed, "fixes": subs.get("fixes", []), "warnings": subs.get("warnings", []),
-        "scan": scan_item(item, scans),
+        "glossary": glossary_terms(item),
+        "removed": [{"text": r["text"], "line": localise(r["note"], lang)} for r in item.removed],
+        "fixes": [localise(f, lang) for f in fixes],
+        "glossary_changes": [localise(f, lang) for f in fixes
+                             if isinstance(f, dict) and str(f.get("code", "")).startswith("glossary-applied")],
+        "warnings": [localise(w, lang) for w in subs.get("warnings", [])],
+        "scan": [{"check": f.get("check", ""), "path": f.get("path", ""), "text": finding_text(f, lang),
+                  "level": m.get(f"level_{f.get('level')}", f.get("level", ""))} for f in scan_item(item, scans)],
         "reading": reading_context(item, m, thumb=thumb, only_flagged=not sheets),
     }
 
@@ -121,15 +137,30 @@ def delivered(subs: dict) -> bool:
     return bool(subs) and subs.get("subtitle_source", "") is not None and not subs.get("empty")
 
 
+def glossary_terms(item: ItemView) -> list[dict]:
+    """The glossary entries flagged in an item's transcript, once each, with how often."""
+    found: dict[tuple[str, str], dict] = {}
+    for cue in item.transcript:
+        for term in cue.terms:
+            entry = found.setdefault((term["sk"], term["nk"]), {"sk": term["sk"], "nk": term["nk"],
+                                                                "note": term["note"], "count": 0})
+            entry["count"] += 1
+    return list(found.values())
+
+
 def render_page(view: BundleView, *, mode: str, lang: str, thumb: ThumbSource,
                 media_src: Callable[[ItemView], str | None] = lambda item: None,
                 track_src: Callable[[ItemView], str | None] = lambda item: None,
                 reviewer: str = dec.ANONYMOUS, decisions: dict | None = None, token: str = "",
-                can_sign: bool = False, scans: dict | None = None) -> str:
+                can_sign: bool = False, scans: dict | None = None, signed: set[str] | None = None,
+                glossary: dict[tuple[str, str], str] | None = None,
+                proxied: frozenset[str] = frozenset()) -> str:
+    """The page; `signed`: items the reviewer's valid approval signatures cover (None: unknown, not
+    shown); `glossary`: the reviewer's glossary decisions; `proxied`: items played from a review copy."""
     m = messages(lang)
     # report.html is written by every build: posters only, so it costs the build ~1% (docs/benchmarks.md)
     items = [item_context(i, m, thumb=thumb, media_src=media_src(i), track_src=track_src(i), sheets=mode != REPORT,
-                          scans=scans)
+                          scans=scans, proxy=i.id in proxied)
              for i in view.items]
     cards = [{"id": c.id, "count": len(c.items), "fill_percent": c.fill_percent, "bar": min(100.0, max(c.fill_percent, 0.0)),
               "used_text": human_size(c.used_bytes), "usable_text": human_size(c.usable_bytes)} for c in view.cards]
@@ -138,6 +169,9 @@ def render_page(view: BundleView, *, mode: str, lang: str, thumb: ThumbSource,
         "bundle": {"id": view.bundle.get("id"), "version": view.bundle.get("version")},
         "decisions": {k: v.to_dict() for k, v in sorted((decisions or {}).items())},
         "items": [i.id for i in view.items],
+        "titles": {i.id: i.title for i in view.items},
+        "signed": None if signed is None else sorted(signed),
+        "glossary": {f"{sk}\t{nk}": decision for (sk, nk), decision in sorted((glossary or {}).items())},
         "messages": {k: m[k] for k in SCRIPT_MESSAGES},
         "storage_key": f"infopack-review:{view.bundle.get('id')}:{view.bundle.get('version')}:{reviewer}",
         "cues": {i.id: [[c.start_ms / 1000, c.end_ms / 1000, c.text] for c in i.transcript]
@@ -148,6 +182,7 @@ def render_page(view: BundleView, *, mode: str, lang: str, thumb: ThumbSource,
         m=Catalogue(m), lang=lang, mode=mode, page_title=title, bundle=view.bundle, profile=view.profile, cards=cards,
         left_out=view.left_out, items=items, css=asset("review.css"), js=asset("review.js"),
         reviewer_label=m["anonymous"] if reviewer == dec.ANONYMOUS else reviewer, can_sign=can_sign,
+        can_decide_glossary=mode == SERVE and reviewer != dec.ANONYMOUS, shows_signatures=signed is not None,
         state_json=script_json(state))
 
 

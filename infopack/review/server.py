@@ -1,10 +1,10 @@
 """`infopack review serve`: the review app on 127.0.0.1, behind a random token.
 
-Only three kinds of thing are ever read from disk for a request: the card files listed
+Only four kinds of thing are ever read from disk for a request: the card files listed
 in the signed manifests (looked up by exact name in a table made at start, never by
-joining the request path to a folder), thumbnails generated from those files, and the
-reviewer's own decisions file. Anything else is 404; any request without the token is
-403. The page itself carries its CSS and script, and a Content-Security-Policy that
+joining the request path to a folder), thumbnails and review copies (review/proxy.py)
+made from those files, and the reviewer's own decisions. Anything else is 404; any
+request without the token is 403. The page itself carries its CSS and script, and a Content-Security-Policy that
 forbids the browser from contacting anything but this server.
 
 Before the token, every request must name this server in its Host header (127.0.0.1 or
@@ -35,11 +35,18 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from infopack.errors import InfopackError
+from infopack.notes import Note, localise
+from infopack.release.glossary_review import DECISIONS as GLOSSARY_DECISIONS
+from infopack.release.glossary_review import load_review, record
+from infopack.release.minisign import PublicKey
+from infopack.release.trust import REVIEWER
 from infopack.review import decisions as dec
-from infopack.review.model import BundleView, ItemView, vtt_for
+from infopack.review.model import SIDECAR, SOFT, BundleView, CardFile, ItemView, vtt_for
+from infopack.review.proxy import PROXY_DIR, ProxyCache, browser_plays
 from infopack.review.render import SERVE, render_page
-from infopack.review.signoff import sign_review
+from infopack.review.signoff import sign_review, signed_items, withdraw_approval
 from infopack.review.thumbs import ThumbCache
+from infopack.subtitles.lint import load_glossary
 
 HOST = "127.0.0.1"
 COOKIE = "infopack_review"
@@ -57,6 +64,7 @@ MEDIA_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".m4a": "audio/mp4", ".
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _THUMB = re.compile(r"^/thumbs/(?P<item>[^/]+)/(?P<what>poster|sheet|pages)\.png$")
 _VTT = re.compile(r"^/subs/(?P<item>[^/]+)\.vtt$")
+_PROXY = re.compile(r"^/proxy/(?P<item>[^/]+)\.mp4$")
 _CONTENT_LENGTH = re.compile(r"[0-9]{1,12}")
 _JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[][{}]', re.S)    # a string (maybe unclosed) or a bracket
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -135,15 +143,43 @@ class ReviewApp:
     lang: str
     reviewer: str
     signing_key: object | None = None           # infopack.release.keys.SigningKey, when the reviewer gave one
+    public_key: PublicKey | None = None         # the reviewer's, to check their own sign-off (a .pub is enough)
+    role: str = REVIEWER
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     thumbs: ThumbCache | None = None
     files: dict = field(default_factory=dict)
+    proxied: dict[str, CardFile] = field(default_factory=dict)     # item -> card file played from a review copy
+    proxies: ProxyCache | None = None
+    glossary_pairs: set[tuple[str, str]] = field(default_factory=set)     # (sk, nk) of every glossary entry
     sign_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self):
         self.files = self.view.served_files()
+        if self.public_key is None and self.signing_key is not None:
+            self.public_key, self.role = self.signing_key.public, self.signing_key.role
         if self.thumbs is None:
             self.thumbs = ThumbCache(dec.reviews_dir(self.view.out) / ".thumbs")
+        if self.proxies is None:
+            self.proxies = ProxyCache(dec.reviews_dir(self.view.out) / PROXY_DIR)
+        self.proxied = {item.id: item.main for item in self.view.items
+                        if item.kind_handler.player and item.main is not None and not browser_plays(item.main)}
+        self.glossary_pairs = {(e.sk, e.nk) for e in load_glossary()}
+
+    def make_proxies(self) -> threading.Thread | None:
+        """Start making every review copy in the background (a request for one waits for it)."""
+        if not self.proxied:
+            return None
+        thread = threading.Thread(target=self._make_all_proxies, daemon=True)
+        thread.start()
+        return thread
+
+    def _make_all_proxies(self) -> None:
+        for item_id in sorted(self.proxied):
+            self.proxies.get(self.proxied[item_id], self.view.item(item_id).duration)
+
+    def signed(self) -> set[str] | None:
+        """Items the reviewer's valid approval signatures cover (None without their public key)."""
+        return None if self.public_key is None else signed_items(self.view.out, self.public_key, self.role)
 
     def page(self) -> str:
         return render_page(
@@ -151,8 +187,11 @@ class ReviewApp:
             decisions=dec.load_decisions(self.view.out, self.reviewer), can_sign=self.signing_key is not None,
             thumb=lambda item, what: (f"thumbs/{quote(item.id)}/{what}.png"
                                       if item.main is not None and what in item.kind_handler.thumbnails else None),
-            media_src=lambda item: f"files/{quote(item.main.url_path)}" if item.main is not None else None,
-            track_src=lambda item: f"subs/{quote(item.id)}.vtt" if item.transcript_source else None)
+            media_src=lambda item: (f"proxy/{quote(item.id)}.mp4" if item.id in self.proxied
+                                    else f"files/{quote(item.main.url_path)}" if item.main is not None else None),
+            track_src=lambda item: f"subs/{quote(item.id)}.vtt" if item.transcript_source in (SIDECAR, SOFT) else None,
+            signed=self.signed(), proxied=frozenset(self.proxied),
+            glossary=None if self.reviewer == dec.ANONYMOUS else load_review(self.view.out, self.reviewer).decisions)
 
 
 class ReviewServer(ThreadingHTTPServer):
@@ -288,6 +327,12 @@ class ReviewHandler(BaseHTTPRequestHandler):
         match = _THUMB.match(path)
         if match:
             return self._send_thumb(match["item"], match["what"], head)
+        match = _PROXY.match(path)
+        if match:
+            item = self.app.view.item(match["item"])
+            card_file = self.app.proxied.get(match["item"])
+            proxy = self.app.proxies.get(card_file, item.duration) if card_file else None
+            return self._send_file(proxy, head) if proxy else self._not_found()
         match = _VTT.match(path)
         if match:
             item = self.app.view.item(match["item"])
@@ -313,11 +358,15 @@ class ReviewHandler(BaseHTTPRequestHandler):
                 return self._post_decision(body)
             if path == "/api/signoff":
                 return self._post_signoff()
+            if path == "/api/withdraw":
+                return self._post_withdraw(body)
+            if path == "/api/glossary":
+                return self._post_glossary(body)
         except Refused as exc:
             self.close_connection = True        # what is left of the body must not be read as a request
             return self._send_json(exc.status, {"error": exc.message})
         except InfopackError as exc:
-            return self._send_json(HTTPStatus.BAD_REQUEST, {"error": exc.problem})
+            return self._send_json(HTTPStatus.BAD_REQUEST, {"error": localise(exc.problem, self.app.lang)})
         return self._not_found()
 
     # ------------------------------------------------------------------ actions
@@ -335,12 +384,38 @@ class ReviewHandler(BaseHTTPRequestHandler):
         dec.record(self.app.view.out, self.app.reviewer, self.app.view.bundle, body["item"], decision)
         self._send_json(HTTPStatus.OK, self._decisions_body())
 
-    def _post_signoff(self) -> None:
+    def _signing_key(self):
         if self.app.signing_key is None:
-            raise InfopackError(None, "no reviewer key: restart with --key REVIEWER.key")
+            raise InfopackError(None, Note("review-no-key"))
+        return self.app.signing_key
+
+    def _post_signoff(self) -> None:
         with self.app.sign_lock:
-            items = sign_review(self.app.view.out, self.app.signing_key)
-        self._send_json(HTTPStatus.OK, {"items": items})
+            items = sign_review(self.app.view.out, self._signing_key())
+            self._send_json(HTTPStatus.OK, {"items": items, "signed": sorted(self.app.signed() or ())})
+
+    def _post_withdraw(self, body) -> None:
+        if not isinstance(body, dict) or self.app.view.item(body.get("item")) is None:
+            raise InfopackError(None, "expected {\"item\": ID} of an item in this build")
+        with self.app.sign_lock:
+            withdrawn = withdraw_approval(self.app.view.out, self._signing_key(), self.app.view.bundle,
+                                          [body["item"]])
+            self._send_json(HTTPStatus.OK, {"withdrawn": withdrawn, "signed": sorted(self.app.signed() or ()),
+                                            **self._decisions_body()})
+
+    def _post_glossary(self, body) -> None:
+        if self.app.reviewer == dec.ANONYMOUS:
+            raise InfopackError(None, Note("review-no-key"))
+        if not isinstance(body, dict) or body.get("decision") not in (*GLOSSARY_DECISIONS, None):
+            raise InfopackError(None, "expected {\"sk\": ..., \"nk\": ..., \"decision\": \"confirm\", "
+                                      "\"reject\" or null}")
+        pair = (body.get("sk"), body.get("nk"))
+        if pair not in self.app.glossary_pairs:
+            raise InfopackError(None, Note("review-glossary-unknown", sk=str(pair[0])[:80], nk=str(pair[1])[:80]))
+        with self.app.sign_lock:
+            review = record(self.app.view.out, self.app.reviewer, pair, body["decision"], self.app.signing_key)
+        self._send_json(HTTPStatus.OK, {"glossary": {f"{sk}\t{nk}": d for (sk, nk), d in review.decisions.items()},
+                                        "signed": self.app.signing_key is not None})
 
     # ------------------------------------------------------------------ responses
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from infopack.errors import InfopackError
+from infopack.notes import Note
 from infopack.subtitles.clean import tidy_lines
 from infopack.subtitles.model import ParseNotes, RawCue
 from infopack.subtitles.timing import parse_timestamp
@@ -41,7 +42,7 @@ def parse(text: str, path: str, notes: ParseNotes, language_class: str | None = 
             heading_text = heading.group(1).strip()
             section = heading_text.lower()
             if section in ("fonts", "graphics"):
-                notes.removals.append(f"[{heading_text}] embedded data removed")
+                notes.removals.append(Note("ass-embedded-removed", section=heading_text))
             continue
         if not line.strip():
             continue
@@ -50,11 +51,11 @@ def parse(text: str, path: str, notes: ParseNotes, language_class: str | None = 
         if section == "script info":
             _script_info_line(line, key, value, notes)
         elif section.startswith("aegisub"):
-            notes.removals.append(f"[{heading_text}] {line.strip()}")
+            notes.removals.append(Note("ass-project-line-removed", section=heading_text, text=line.strip()))
         elif key.lower() == "format" and "event" in section:
             field_names = [name.strip().lower() for name in value.split(",")]
         elif key.lower() == "comment":
-            notes.removals.append(f"line {line_no}: Comment event removed: {value!r}")
+            notes.removals.append(Note("ass-comment-event-removed", line=line_no, text=value))
         elif key.lower() == "dialogue":
             cues.append(_dialogue(value, field_names, line_no, len(cues) + 1, path, notes))
     if not cues:
@@ -64,9 +65,9 @@ def parse(text: str, path: str, notes: ParseNotes, language_class: str | None = 
 
 def _script_info_line(line: str, key: str, value: str, notes: ParseNotes) -> None:
     if line.lstrip().startswith(("; ", ";", "!:")):
-        notes.removals.append(f"[Script Info] comment {line.strip()!r}")
+        notes.removals.append(Note("ass-info-comment-removed", text=line.strip()))
     elif key.lower() not in TECHNICAL_INFO_KEYS and value:
-        notes.removals.append(f"[Script Info] {key}: {value}")
+        notes.removals.append(Note("ass-info-field-removed", key=key, value=value))
 
 
 def _dialogue(value: str, field_names: list[str], line_no: int, number: int, path: str,
@@ -84,7 +85,8 @@ def _dialogue(value: str, field_names: list[str], line_no: int, number: int, pat
                                   f"expected '0:00:01.00'") from None
     for name in ("name", "actor", "effect"):
         if record.get(name, "").strip():
-            notes.removals.append(f"cue {number}: {name.capitalize()} field {record[name].strip()!r} removed")
+            notes.removals.append(Note("cue-ass-field-removed", cue=number, field=name.capitalize(),
+                                     text=record[name].strip()))
     return RawCue(number, start_ms, end_ms, _dialogue_text(record["text"], number, notes))
 
 
@@ -93,7 +95,7 @@ def _dialogue_text(text: str, number: int, notes: ParseNotes) -> str:
     text = _DRAWING.sub("", text)
     for block in _BLOCK.findall(text):
         if block.strip() and not block.lstrip().startswith("\\"):
-            notes.removals.append(f"cue {number}: comment {{{block}}} removed")
+            notes.removals.append(Note("cue-ass-comment-removed", cue=number, text=block))
     text = _BLOCK.sub("", text)
     text = text.replace("\\N", "\n").replace("\\n", "\n").replace("\\h", " ")
     return tidy_lines(text)

@@ -10,6 +10,7 @@ import html
 import re
 import unicodedata
 
+from infopack.notes import Note
 from infopack.subtitles.model import Cue, SubtitleDoc, renumber
 
 _ASS_OVERRIDE = re.compile(r"\{\\[^{}]*\}")
@@ -18,8 +19,9 @@ _ENTITY = re.compile(r"&(#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);?")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 
 
-def strip_markup(text: str) -> tuple[str, list[str]]:
-    """Remove styling tags and decode entities; return the plain text and what was done.
+def strip_markup(text: str, cue: int = 0) -> tuple[str, list[Note]]:
+    """Remove styling tags and decode entities; return the plain text and what was done
+    (notes about cue number `cue`).
 
     Styling is dropped on purpose: cheap players show tags literally, and the burned-in
     style is chosen by the profile, not by the source file.
@@ -29,15 +31,15 @@ def strip_markup(text: str) -> tuple[str, list[str]]:
     if tags:
         text = _HTML_TAG.sub("", text)
         names = sorted({re.match(r"</?([A-Za-z0-9]*)", t).group(1).lower() or "timestamp" for t in tags})
-        done.append("tags " + ", ".join(f"<{n}>" for n in names) + " removed")
+        done.append(Note("cue-tags-removed", cue=cue, tags=", ".join(f"<{n}>" for n in names)))
     overrides = _ASS_OVERRIDE.findall(text)
     if overrides:
         text = _ASS_OVERRIDE.sub("", text)
-        done.append(f"ASS override tags {overrides[0]!r} removed")
+        done.append(Note("cue-ass-overrides-removed", cue=cue, tag=overrides[0]))
     if _ENTITY.search(text):
         decoded = html.unescape(text)
         if decoded != text:
-            done.append("HTML entities decoded")
+            done.append(Note("cue-entities-decoded", cue=cue))
             text = decoded
     return tidy_lines(text), done
 
@@ -110,27 +112,24 @@ def clean(doc: SubtitleDoc, *, max_chars_per_line: int = 32, max_lines: int = 2,
     new = doc.evolve()
     kept = []
     for position, cue in enumerate(new.cues):
-        text, done = strip_markup(to_nfc(cue.text))
-        for what in done:
-            new.fixes.append(f"cue {cue.index}: {what}")
+        text, done = strip_markup(to_nfc(cue.text), cue.index)
+        new.fixes += done
         if not text:
-            new.fixes.append(f"cue {cue.index}: empty after cleaning; dropped")
+            new.fixes.append(Note("cue-empty-after-cleaning", cue=cue.index))
             continue
         lines = wrap_text(text, max_chars_per_line, max_lines)
         if "\n".join(lines) != text:
-            new.fixes.append(f"cue {cue.index}: rewrapped to {len(lines)} line(s) of at most "
-                             f"{max_chars_per_line} characters")
+            new.fixes.append(Note("cue-rewrapped", cue=cue.index, lines=len(lines), width=max_chars_per_line))
         if any(len(line) > max_chars_per_line for line in lines):
-            _warn(new, f"cue {cue.index}: a line is longer than {max_chars_per_line} characters "
-                       f"and has no space to break at")
+            _warn(new, Note("cue-line-too-long", cue=cue.index, width=max_chars_per_line))
         if len(lines) > max_lines:
-            _warn(new, f"cue {cue.index}: {len(lines)} lines, more than {max_lines}; consider splitting it")
+            _warn(new, Note("cue-too-many-lines", cue=cue.index, lines=len(lines), max_lines=max_lines))
         cue.text = "\n".join(lines)
         following = new.cues[position + 1] if position + 1 < len(new.cues) else None
         _extend_short(new, cue, following, min_duration_ms, end_limit_ms)
         speed = reading_speed(cue.text, cue.duration_ms)
         if speed > max_cps:
-            _warn(new, f"cue {cue.index}: reading speed {speed:.1f} characters/s is over {max_cps:g}")
+            _warn(new, Note("cue-reading-speed", cue=cue.index, speed=speed, max=max_cps))
         kept.append(cue)
     new.cues = renumber(kept)
     return new
@@ -147,11 +146,10 @@ def _extend_short(doc: SubtitleDoc, cue: Cue, following: Cue | None, min_duratio
         limit = min(limit, end_limit_ms)
     new_end = max(limit, cue.end_ms)
     if new_end > cue.end_ms:
-        doc.fixes.append(f"cue {cue.index}: duration {cue.duration_ms} ms extended to "
-                         f"{new_end - cue.start_ms} ms")
+        doc.fixes.append(Note("cue-extended", cue=cue.index, old=cue.duration_ms, new=new_end - cue.start_ms))
         cue.end_ms = new_end
 
 
-def _warn(doc: SubtitleDoc, message: str) -> None:
+def _warn(doc: SubtitleDoc, message: Note) -> None:
     if message not in doc.warnings:
         doc.warnings.append(message)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 
 from infopack.errors import InfopackError, UsageError
+from infopack.notes import Note
 
 _BOMS = (  # (byte-order mark, codec for the rest, label reported)
     (b"\xff\xfe\x00\x00", "utf-32-le", "utf-32-le"),
@@ -89,11 +90,11 @@ def normalise_newlines(text: str) -> tuple[str, str | None]:
     bare_lf = text.count("\n") - crlf
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if bare_cr and (crlf or bare_lf):
-        return text, "file: mixed CR/CRLF/LF line endings normalised"
+        return text, Note("file-newlines-mixed")
     if bare_cr:
-        return text, "file: old Mac (CR) line endings normalised"
+        return text, Note("file-newlines-cr")
     if crlf and bare_lf:
-        return text, "file: mixed CRLF/LF line endings normalised"
+        return text, Note("file-newlines-crlf-lf")
     return text, None
 
 

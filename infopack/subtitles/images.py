@@ -18,6 +18,7 @@ from pathlib import Path
 from PIL import Image, ImageOps
 
 from infopack.errors import InfopackError
+from infopack.notes import Note
 from infopack.subtitles.clean import to_nfc
 from infopack.subtitles.model import Cue, SubtitleDoc
 from infopack.subtitles.sources import TrackInfo, reading_timeout
@@ -93,7 +94,7 @@ def ocr_track(media: str | os.PathLike, track: TrackInfo, dest: str | os.PathLik
     for start_ms, end_ms in events:
         frame = next((f for pts, f in frames if start_ms - 2 <= pts < end_ms), None)
         if frame is None:
-            doc.warnings.append(f"cue at {format_srt_time(start_ms)}: the track draws nothing there; no cue")
+            doc.warnings.append(Note("ocr-nothing-drawn", time=format_srt_time(start_ms)))
             continue
         picture = dest / f"cue-{len(pictures) + 1:05d}.png"
         prepare_for_ocr(frame, picture, enlarge=(track.canvas or (0, 0))[1] <= SD_CANVAS_HEIGHT)
@@ -102,17 +103,15 @@ def ocr_track(media: str | os.PathLike, track: TrackInfo, dest: str | os.PathLik
     readings = read_pictures(tesseract, pictures, dest, lang, name)
     for (start_ms, end_ms), (text, confidence) in zip(timed, readings):
         if not text:
-            doc.warnings.append(f"cue at {format_srt_time(start_ms)}: OCR found no text in its picture; "
-                                f"check that moment")
+            doc.warnings.append(Note("ocr-no-text", time=format_srt_time(start_ms)))
             continue
         cue = Cue(len(doc.cues) + 1, start_ms, end_ms, text, confidence)
         if confidence < LOW_CONFIDENCE:
-            doc.warnings.append(f"cue {cue.index} ({format_srt_time(start_ms)}): OCR confidence "
-                                f"{confidence:.0f}% is low; check {text!r}")
+            doc.warnings.append(Note("ocr-low-confidence", cue=cue.index, time=format_srt_time(start_ms),
+                                     confidence=confidence, text=text))
         doc.cues.append(cue)
     mean = sum(c.confidence for c in doc.cues) / len(doc.cues) if doc.cues else 0.0
-    doc.warnings.insert(0, f"file: text read by OCR (tesseract, {lang}) from the pictures of "
-                           f"{track.describe()}: mean confidence {mean:.0f}%; review it")
+    doc.warnings.insert(0, Note("ocr-summary", lang=lang, track=track.describe(), mean=mean))
     return doc
 
 

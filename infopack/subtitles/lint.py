@@ -3,8 +3,9 @@
 The glossary is data (infopack/data/glossary.toml). A word matches when an eojeol
 (space-separated word) starts with it, so Korean particles and endings are allowed:
 '아이스크림을' matches '아이스크림'. When several entries match, the longest wins
-('한국어' over '한국'). Only entries a curator marked `confirmed = true` are ever
-rewritten, by `apply_glossary`.
+('한국어' over '한국'). Only confirmed entries are ever rewritten, by `apply_glossary`:
+those a curator marked `confirmed = true`, and those reviewers confirmed in signed glossary
+decisions the trust policy accepts.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Mapping
 
 from infopack.checks import WARNING, Finding
 from infopack.errors import InfopackError
+from infopack.notes import Note
 from infopack.subtitles.clean import reading_speed
 from infopack.subtitles.model import SubtitleDoc
 
@@ -82,26 +85,43 @@ def find_terms(text: str, entries: list[GlossaryEntry]) -> list[Match]:
 
 
 def lint(doc: SubtitleDoc, glossary_file: str | None = None, *, max_cps: float = 20.0) -> list[Finding]:
-    """Warnings for South Korean vocabulary ('sk-vocabulary') and fast cues ('reading-speed')."""
+    """Warnings for South Korean vocabulary ('sk-vocabulary') and fast cues ('reading-speed').
+
+    Each message is a Note carrying the cue number, so the review can place it and say it in Korean.
+    """
     entries = load_glossary(glossary_file)
     findings = []
     for cue in doc.cues:
         for match in find_terms(cue.text, entries):
-            note = f" ({match.entry.note})" if match.entry.note else ""
-            findings.append(Finding(
-                "sk-vocabulary", WARNING, doc.source,
-                f"cue {cue.index}: '{match.word}' uses South Korean '{match.entry.sk}'; "
-                f"suggested North Korean form '{match.entry.nk}'{note}"))
+            findings.append(Finding("sk-vocabulary", WARNING, doc.source, vocabulary_note(cue.index, match)))
         speed = reading_speed(cue.text, cue.duration_ms)
         if speed > max_cps:
             findings.append(Finding("reading-speed", WARNING, doc.source,
-                                    f"cue {cue.index}: {speed:.1f} characters/s, over {max_cps:g}"))
+                                    Note("reading-speed", cue=cue.index, speed=speed, max=max_cps)))
     return findings
 
 
-def apply_glossary(doc: SubtitleDoc, glossary_file: str | None = None) -> SubtitleDoc:
-    """Rewrite words of confirmed entries only, fixing the particle that follows."""
-    entries = [e for e in load_glossary(glossary_file) if e.confirmed]
+def vocabulary_note(cue: int, match: Match) -> Note:
+    params = {"cue": cue, "word": match.word, "sk": match.entry.sk, "nk": match.entry.nk}
+    if match.entry.note:
+        return Note("sk-vocabulary", note=match.entry.note, **params)
+    return Note("sk-vocabulary-plain", **params)
+
+
+Reviewed = Mapping[tuple[str, str], tuple[str, ...]]      # (sk, nk) -> key ids of the reviewers who confirmed it
+
+
+def apply_glossary(doc: SubtitleDoc, glossary_file: str | None = None, *, reviewed: Reviewed | None = None
+                   ) -> SubtitleDoc:
+    """Rewrite words of confirmed entries only, fixing the particle that follows.
+
+    An entry is confirmed by the curator in the glossary file (`confirmed = true`) or, through
+    `reviewed`, by reviewers whose signed glossary decisions the trust policy accepts
+    (infopack.release.glossary_review); each rewrite is a `glossary-applied` fix naming the cue,
+    the entry and who confirmed it.
+    """
+    reviewed = reviewed or {}
+    entries = [e for e in load_glossary(glossary_file) if e.confirmed or (e.sk, e.nk) in reviewed]
     new = doc.evolve()
     for cue in new.cues:
         for match in reversed(find_terms(cue.text, entries)):
@@ -109,8 +129,20 @@ def apply_glossary(doc: SubtitleDoc, glossary_file: str | None = None) -> Subtit
             replacement = match.entry.nk + adjust_particle(match.entry.nk, rest)
             end = match.start + len(match.word)
             cue.text = cue.text[:match.start] + replacement + cue.text[end:]
-            new.fixes.append(f"cue {cue.index}: '{match.word}' replaced by '{replacement}' (glossary)")
+            params = {"cue": cue.index, "word": match.word, "replacement": replacement,
+                      "sk": match.entry.sk, "nk": match.entry.nk}
+            by = () if match.entry.confirmed else reviewed[(match.entry.sk, match.entry.nk)]
+            new.fixes.append(Note("glossary-applied-reviewed", reviewers=", ".join(by), **params) if by
+                             else Note("glossary-applied", **params))
     return new
+
+
+def glossary_changes(doc: SubtitleDoc) -> list[dict]:
+    """Which confirmed entries changed which cues (for the report), from `apply_glossary`'s fixes."""
+    return [{"cue": fix.params["cue"], "sk": fix.params["sk"], "nk": fix.params["nk"], "word": fix.params["word"],
+             "replacement": fix.params["replacement"],
+             "reviewers": fix.params["reviewers"].split(", ") if "reviewers" in fix.params else []}
+            for fix in doc.fixes if isinstance(fix, Note) and fix.code.startswith("glossary-applied")]
 
 
 # Particles whose form depends on whether the word before ends in a consonant:

@@ -12,7 +12,9 @@ import os
 from pathlib import Path
 
 from infopack.errors import InfopackError, naming_instead
+from infopack.notes import Note
 from infopack.subtitles.clean import clean
+from infopack.subtitles.lint import Reviewed, apply_glossary
 from infopack.subtitles.images import LOW_CONFIDENCE, ocr_track
 from infopack.subtitles.model import SubtitleDoc
 from infopack.subtitles.readers import read_subtitles
@@ -65,19 +67,23 @@ class SourceReader:
 
 def prepare_for_media(doc: SubtitleDoc, *, duration_s: float, fps: float | None = None,
                       max_chars_per_line: int = 32, max_lines: int = 2, min_duration_ms: int = 700,
-                      max_cps: float = 20.0, extra_patterns_file: str | None = None) -> SubtitleDoc:
+                      max_cps: float = 20.0, extra_patterns_file: str | None = None,
+                      reviewed: Reviewed | None = None) -> SubtitleDoc:
     """Scrub, keep every cue inside the media (`timing.end_limit_ms`: its end less one frame),
-    clean; cues left as bare punctuation by scrubbing are removed and recorded.
+    rewrite the glossary entries reviewers confirmed (`reviewed`), clean; cues left as bare
+    punctuation by scrubbing are removed and recorded.
 
     A soft track made from the result never makes the output longer than the source.
     """
     limit = end_limit_ms(duration_s, fps)
     doc = fit_to_end(scrub(doc, extra_patterns_file), limit)
+    if reviewed:
+        doc = apply_glossary(doc, reviewed=reviewed)
     doc = clean(doc, max_chars_per_line=max_chars_per_line, max_lines=max_lines,
                 min_duration_ms=min_duration_ms, max_cps=max_cps, end_limit_ms=limit)
     share = hangul_share("\n".join(cue.text for cue in doc.cues))
     if doc.cues and share < KOREAN_SHARE:
-        doc.warnings.append(f"file: only {share:.0%} of the letters are Hangul; is this the Korean subtitle?")
+        doc.warnings.append(Note("file-low-hangul", share=share))
     return doc
 
 

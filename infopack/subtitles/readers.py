@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from infopack.errors import InfopackError
+from infopack.notes import Note
 from infopack.subtitles import ass, sami, srt, vtt
 from infopack.subtitles.clean import to_nfc
 from infopack.subtitles.encoding import decode_subtitle_bytes, normalise_newlines
@@ -85,5 +86,5 @@ def _normalise_text(raw: list[RawCue], notes: ParseNotes) -> None:
     for cue in raw:
         composed = to_nfc(cue.text)
         if composed != cue.text:
-            notes.fixes.append(f"cue {cue.number}: decomposed Hangul (NFD) normalised to NFC")
+            notes.fixes.append(Note("cue-nfc", cue=cue.number))
             cue.text = composed

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from infopack.errors import InfopackError
+from infopack.notes import Note
 from infopack.subtitles.clean import tidy_lines
 from infopack.subtitles.model import ParseNotes, RawCue
 
@@ -63,10 +64,10 @@ def _record_header_traces(text: str, notes: ParseNotes) -> None:
         body = " ".join(comment.group()[4:-3].split())
         if body and "{" not in body:
             line = text.count("\n", 0, comment.start()) + 1
-            notes.removals.append(f"line {line}: comment removed: {body!r}")
+            notes.removals.append(Note("sami-comment-removed", line=line, text=body))
     title = _TITLE.search(text)
     if title and title.group(1).strip():
-        notes.removals.append(f"<TITLE> removed: {title.group(1).strip()!r}")
+        notes.removals.append(Note("sami-title-removed", text=title.group(1).strip()))
 
 
 def _blank_comments(text: str) -> str:
@@ -137,6 +138,5 @@ def _choose_class(syncs: list[_Sync], wanted: str | None, path: str, notes: Pars
     korean = [name for name in classes if name.startswith(("KR", "KO")) or "KOR" in name or "KR" in name]
     chosen = korean[0] if korean else classes[0]
     if len(classes) > 1:
-        notes.warnings.append(f"file: language classes {', '.join(classes)}; read {chosen} "
-                              f"(choose another with --class)")
+        notes.warnings.append(Note("sami-classes", classes=", ".join(classes), chosen=chosen))
     return chosen

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from infopack.checks import ERROR, Finding
 from infopack.errors import InfopackError
+from infopack.notes import Note
 from infopack.subtitles.ass import DEFAULT_FORMAT, TECHNICAL_INFO_KEYS
 from infopack.subtitles.clean import strip_markup, tidy_lines
 from infopack.subtitles.encoding import decode_subtitle_bytes, normalise_newlines
@@ -110,15 +111,16 @@ def scrub(doc: SubtitleDoc, extra_patterns_file: str | None = None) -> SubtitleD
     kept = []
     for cue in new.cues:
         if patterns.credit_match(cue.text) is not None:
-            new.removals.append(f"cue {cue.index}: credit cue removed: {_one_line(cue.text)!r}")
+            new.removals.append(Note("cue-credit-removed", cue=cue.index, text=_one_line(cue.text)))
             continue
         text, found = patterns.cut_parts(cue.text)
-        new.removals += [f"cue {cue.index}: {kind.replace('_', ' ')} removed: {what!r}" for kind, what in found]
+        new.removals += [Note(f"cue-{kind.replace('_', '-')}-removed", cue=cue.index, text=what)
+                         for kind, what in found]
         if not text:
-            new.removals.append(f"cue {cue.index}: nothing left after scrubbing; cue removed")
+            new.removals.append(Note("cue-scrubbed-empty", cue=cue.index))
             continue
         if found and not _has_words(text):
-            new.removals.append(f"cue {cue.index}: only {_one_line(text)!r} left after scrubbing; cue removed")
+            new.removals.append(Note("cue-scrubbed-leftover", cue=cue.index, text=_one_line(text)))
             continue
         cue.text = text
         kept.append(cue)

@@ -13,6 +13,7 @@ import re
 import pysrt
 
 from infopack.errors import InfopackError
+from infopack.notes import Note
 from infopack.subtitles.clean import strip_markup
 from infopack.subtitles.model import ParseNotes, RawCue
 from infopack.subtitles.timing import format_srt_time, parse_timestamp
@@ -65,19 +66,19 @@ def _read_block(lines, number, index_row, row, next_row, path, notes) -> tuple[i
     start_ms, end_ms = _parse_timing(lines[row], number, row + 1, path, notes)
     text_lines, extra_blanks = _gather_text(lines, row + 1, next_row, number, path, notes)
     if extra_blanks:
-        notes.fixes.append(f"cue {number}: extra blank lines removed")
-    text, done = strip_markup("\n".join(text_lines))
-    notes.fixes.extend(f"cue {number}: {what}" for what in done)
+        notes.fixes.append(Note("cue-extra-blanks", cue=number))
+    text, done = strip_markup("\n".join(text_lines), number)
+    notes.fixes.extend(done)
     return start_ms, end_ms, text
 
 
 def _check_index(lines, number, index_row, notes) -> None:
     if index_row is None:
-        notes.fixes.append(f"cue {number}: missing cue number added")
+        notes.fixes.append(Note("cue-number-added", cue=number))
         return
     written = lines[index_row].strip()
     if written != str(number):
-        notes.fixes.append(f"cue {number}: cue number {written!r} replaced by {number}")
+        notes.fixes.append(Note("cue-number-replaced", cue=number, written=written))
 
 
 def _parse_timing(line: str, number: int, line_no: int, path: str, notes: ParseNotes) -> tuple[int, int]:
@@ -90,9 +91,10 @@ def _parse_timing(line: str, number: int, line_no: int, path: str, notes: ParseN
                                   f"{line.strip()!r}; {EXPECTED}") from None
     for written, ms in ((left.strip(), start_ms), (end_text, end_ms)):
         if written != format_srt_time(ms):
-            notes.fixes.append(f"cue {number}: timestamp {written!r} normalised to {format_srt_time(ms)!r}")
+            notes.fixes.append(Note("cue-timestamp-normalised", cue=number, written=written,
+                                    canonical=format_srt_time(ms)))
     if position.strip():
-        notes.fixes.append(f"cue {number}: position {position.strip()!r} after the timing dropped")
+        notes.fixes.append(Note("cue-position-dropped", cue=number, position=position.strip()))
     return start_ms, end_ms
 
 
@@ -116,7 +118,7 @@ def _gather_text(lines, first, stop, number, path, notes) -> tuple[list[str], bo
             raise InfopackError(path, f"cue {number + 1} (line {row + 2}): unreadable timing line "
                                       f"{following!r}; {EXPECTED}")
         if pending_blanks and text:
-            notes.fixes.append(f"cue {number}: blank line inside the text removed")
+            notes.fixes.append(Note("cue-blank-inside", cue=number))
         leading_blanks = leading_blanks or (pending_blanks > 0 and not text)
         pending_blanks = 0
         text.append(line)

@@ -11,6 +11,7 @@ import math
 import re
 
 from infopack.errors import UsageError
+from infopack.notes import Note
 from infopack.subtitles.model import Cue, ParseNotes, RawCue, SubtitleDoc, renumber
 
 DEFAULT_DURATION_MS = 2000      # for cues whose end is missing or not after their start
@@ -67,10 +68,10 @@ def repair_timeline(raw: list[RawCue], notes: ParseNotes) -> list[Cue]:
     cues = [c for c in raw if _keep_nonempty(c, notes)]
     for cue in cues:
         if cue.start_ms < 0:
-            notes.fixes.append(f"cue {cue.number}: negative start time set to 0")
+            notes.fixes.append(Note("cue-negative-start", cue=cue.number))
             cue.start_ms = 0
     if any(a.start_ms > b.start_ms for a, b in zip(cues, cues[1:])):
-        notes.fixes.append("file: cues were not in time order; sorted by start time")
+        notes.fixes.append(Note("file-sorted"))
         cues.sort(key=lambda c: c.start_ms)
     for position, cue in enumerate(cues):
         next_start = next((c.start_ms for c in cues[position + 1:] if c.start_ms > cue.start_ms), None)
@@ -86,7 +87,7 @@ def repair_timeline(raw: list[RawCue], notes: ParseNotes) -> list[Cue]:
 def _keep_nonempty(cue: RawCue, notes: ParseNotes) -> bool:
     if cue.text.strip():
         return True
-    notes.fixes.append(f"cue {cue.number}: empty cue dropped")
+    notes.fixes.append(Note("cue-empty-dropped", cue=cue.number))
     return False
 
 
@@ -96,10 +97,10 @@ def _fix_end(cue: RawCue, next_start: int | None, notes: ParseNotes) -> None:
         default_end = min(default_end, next_start)
     if cue.end_ms is None:
         cue.end_ms = default_end
-        notes.fixes.append(f"cue {cue.number}: no end time; set to {format_srt_time(default_end)}")
+        notes.fixes.append(Note("cue-no-end", cue=cue.number, end=format_srt_time(default_end)))
     elif cue.end_ms <= cue.start_ms:
-        notes.fixes.append(f"cue {cue.number}: {'zero' if cue.end_ms == cue.start_ms else 'negative'} "
-                           f"duration; end set to {format_srt_time(default_end)}")
+        notes.fixes.append(Note("cue-zero-duration" if cue.end_ms == cue.start_ms else "cue-negative-duration",
+                                cue=cue.number, end=format_srt_time(default_end)))
         cue.end_ms = default_end
 
 
@@ -108,11 +109,11 @@ def _resolve_overlap(previous: RawCue, cue: RawCue, notes: ParseNotes) -> bool:
     if cue.start_ms == previous.start_ms:
         previous.text = f"{previous.text}\n{cue.text}"
         previous.end_ms = max(previous.end_ms, cue.end_ms)
-        notes.fixes.append(f"cue {cue.number}: starts with cue {previous.number}; merged into it")
+        notes.fixes.append(Note("cue-merged", cue=cue.number, first=previous.number))
         return True
     if previous.end_ms > cue.start_ms:
-        notes.fixes.append(f"cue {previous.number}: overlapped cue {cue.number}; end trimmed from "
-                           f"{format_srt_time(previous.end_ms)} to {format_srt_time(cue.start_ms)}")
+        notes.fixes.append(Note("cue-overlap-trimmed", cue=previous.number, other=cue.number,
+                                old=format_srt_time(previous.end_ms), new=format_srt_time(cue.start_ms)))
         previous.end_ms = cue.start_ms
     return False
 
@@ -124,7 +125,7 @@ def shift(doc: SubtitleDoc, offset_ms: int) -> SubtitleDoc:
     for cue in new.cues:
         start, end = cue.start_ms + offset_ms, cue.end_ms + offset_ms
         if end <= 0:
-            new.fixes.append(f"cue {cue.index}: before the start after shifting by {offset_ms} ms; dropped")
+            new.fixes.append(Note("cue-shifted-out", cue=cue.index, offset=offset_ms))
             continue
         cue.start_ms, cue.end_ms = max(0, start), end
         kept.append(cue)
@@ -167,12 +168,11 @@ def fit_to_end(doc: SubtitleDoc, limit_ms: int) -> SubtitleDoc:
     kept = []
     for cue in new.cues:
         if cue.start_ms >= limit_ms:
-            new.removals.append(f"cue {cue.index}: starts at {format_srt_time(cue.start_ms)}, after the end "
-                                f"of the media ({format_srt_time(limit_ms)}); removed: {cue.text!r}")
+            new.removals.append(Note("cue-after-end-removed", cue=cue.index, start=format_srt_time(cue.start_ms),
+                                     limit=format_srt_time(limit_ms), text=cue.text))
             continue
         if cue.end_ms > limit_ms:
-            new.fixes.append(f"cue {cue.index}: ends after the end of the media; end set to "
-                             f"{format_srt_time(limit_ms)}")
+            new.fixes.append(Note("cue-end-clipped", cue=cue.index, limit=format_srt_time(limit_ms)))
             cue.end_ms = limit_ms
         kept.append(cue)
     new.cues = renumber(kept)

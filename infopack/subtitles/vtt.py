@@ -7,6 +7,7 @@ people leave credits. Cue settings and voice tags (<v Name>) are dropped too.
 from __future__ import annotations
 
 from infopack.errors import InfopackError
+from infopack.notes import Note
 from infopack.subtitles.clean import strip_markup
 from infopack.subtitles.model import ParseNotes, RawCue
 from infopack.subtitles.timing import format_vtt_time, parse_timestamp
@@ -26,16 +27,16 @@ def parse(text: str, path: str, notes: ParseNotes, language_class: str | None = 
         raise InfopackError(path, "a WebVTT file must start with 'WEBVTT'")
     header = blocks[0][1]
     if header[0].strip() != "WEBVTT" or len(header) > 1:
-        notes.removals.append(f"header text removed: {' / '.join(header)!r}")
+        notes.removals.append(Note("vtt-header-removed", text=" / ".join(header)))
     cues: list[RawCue] = []
     for line_no, lines in blocks[1:]:
         keyword = lines[0].split(" ", 1)[0].split("\t", 1)[0]
         if keyword in ("NOTE", "STYLE", "REGION"):
-            notes.removals.append(f"line {line_no}: {keyword} block removed: {' / '.join(lines)!r}")
+            notes.removals.append(Note("vtt-block-removed", line=line_no, keyword=keyword, text=" / ".join(lines)))
         elif any("-->" in line for line in lines[:2]):
             cues.append(_cue(lines, line_no, len(cues) + 1, path, notes))
         elif cues:
-            notes.fixes.append(f"cue {cues[-1].number}: blank line inside the text removed")
+            notes.fixes.append(Note("cue-blank-inside", cue=cues[-1].number))
             cues[-1].text = f"{cues[-1].text}\n{_plain(lines)}"
         else:
             raise InfopackError(path, f"cue 1 (line {line_no}): unreadable timing line {lines[0]!r}; {EXPECTED}")
@@ -68,7 +69,8 @@ def _cue(lines: list[str], line_no: int, number: int, path: str, notes: ParseNot
                                   f"{timing.strip()!r}; {EXPECTED}") from None
     for written, ms in ((left.strip(), start_ms), (end_text, end_ms)):
         if written not in (format_vtt_time(ms), format_vtt_time(ms)[3:]):
-            notes.fixes.append(f"cue {number}: timestamp {written!r} normalised to {format_vtt_time(ms)!r}")
+            notes.fixes.append(Note("cue-timestamp-normalised", cue=number, written=written,
+                                    canonical=format_vtt_time(ms)))
     return RawCue(number, start_ms, end_ms, _plain(lines[timing_row + 1:]))
 
 

@@ -3,6 +3,8 @@
   var state = JSON.parse(document.getElementById("state").textContent);
   var m = state.messages;
   var decisions = state.decisions || {};
+  var signed = state.signed;               // null: signatures not known to this page
+  var glossary = state.glossary || {};
   var serve = state.mode === "serve";
 
   function fill(text, values) {
@@ -16,8 +18,31 @@
     } catch (e) { /* private mode: decisions live in this page only */ }
   }
 
+  function titles(ids) {
+    return ids.map(function (id) { return state.titles[id] || id; }).join(", ");
+  }
+
+  // What a decision and a signature add up to (infopack/review/status.py item_state).
+  function signState(d, isSigned) {
+    if (d && d.decision === "approve") { return isSigned ? "approved_signed" : "approved_unsigned"; }
+    if (d) { return d.decision + (isSigned ? "_but_signed" : ""); }
+    return isSigned ? "signed_only" : "undecided";
+  }
+
+  function post(path, body) {
+    return fetch(path, {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-Review-Token": state.token}, body: JSON.stringify(body)
+    }).then(function (r) {
+      return r.json().then(function (answer) {
+        if (!r.ok) { throw new Error(answer.error || String(r.status)); }
+        return answer;
+      });
+    });
+  }
+
   function show() {
-    var counts = {approve: 0, changes: 0, reject: 0};
+    var counts = {approve: 0, changes: 0, reject: 0, signed: 0};
     state.items.forEach(function (id) {
       var d = decisions[id];
       var section = document.querySelector('section[data-item="' + id + '"]');
@@ -33,9 +58,31 @@
       var box = section.querySelector("textarea");
       if (d && document.activeElement !== box) { box.value = d.comment || ""; }
       if (d) { counts[d.decision] += 1; }
+      var place = section.querySelector("[data-signstate]");
+      if (place && signed !== null) {
+        var isSigned = signed.indexOf(id) >= 0;
+        place.textContent = m["state_" + signState(d, isSigned)];
+        place.dataset.state = signState(d, isSigned);
+        var withdraw = section.querySelector("button[data-withdraw]");
+        if (withdraw) { withdraw.hidden = !isSigned; }
+        if (isSigned) { counts.signed += 1; }
+      }
     });
     counts.left = state.items.length - counts.approve - counts.changes - counts.reject;
-    document.getElementById("summary").textContent = fill(m.summary, counts);
+    document.getElementById("summary").textContent = fill(m.summary, counts)
+      + (signed !== null ? " · " + fill(m.summary_signed, counts) : "");
+    document.querySelectorAll("ul.glossary li[data-sk]").forEach(function (li) {
+      var judged = glossary[li.dataset.sk + "\t" + li.dataset.nk];
+      li.querySelectorAll("button[data-glossary]").forEach(function (b) {
+        b.classList.toggle("chosen", b.dataset.glossary === judged);
+        b.setAttribute("aria-pressed", b.dataset.glossary === judged ? "true" : "false");
+      });
+      var label = li.querySelector(".glossary-state");
+      if (label && !label.dataset.busy) {
+        label.textContent = judged === "confirm" ? m.glossary_confirmed
+          : judged === "reject" ? m.glossary_rejected : m.glossary_open;
+      }
+    });
   }
 
   function keep() {
@@ -57,14 +104,7 @@
       return;
     }
     status.textContent = "…";
-    fetch("api/decision", {
-      method: "POST", credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "X-Review-Token": state.token},
-      body: JSON.stringify({item: id, decision: decision, comment: comment})
-    }).then(function (r) {
-      if (!r.ok) { throw new Error(String(r.status)); }
-      return r.json();
-    }).then(function (body) {
+    post("api/decision", {item: id, decision: decision, comment: comment}).then(function (body) {
       decisions = body.decisions;
       status.textContent = m.saved;
       show();
@@ -76,6 +116,39 @@
   document.querySelectorAll("section[data-item]").forEach(function (section) {
     section.querySelectorAll("button[data-decision]").forEach(function (b) {
       b.addEventListener("click", function () { save(section, b.dataset.decision); });
+    });
+    var withdraw = section.querySelector("button[data-withdraw]");
+    if (withdraw) {
+      withdraw.addEventListener("click", function () {
+        if (!window.confirm(m.withdraw_confirm)) { return; }
+        var status = section.querySelector(".status");
+        post("api/withdraw", {item: section.dataset.item}).then(function (body) {
+          decisions = body.decisions;
+          signed = body.signed;
+          status.textContent = fill(m.withdraw_done, {items: titles(body.withdrawn)});
+          show();
+        }).catch(function (e) { status.textContent = fill(m.withdraw_failed, {error: e.message}); });
+      });
+    }
+    section.querySelectorAll("ul.glossary li[data-sk]").forEach(function (li) {
+      li.querySelectorAll("button[data-glossary]").forEach(function (b) {
+        b.addEventListener("click", function () {
+          var key = li.dataset.sk + "\t" + li.dataset.nk;
+          var label = li.querySelector(".glossary-state");
+          var wanted = glossary[key] === b.dataset.glossary ? null : b.dataset.glossary;   // a second press undoes
+          label.dataset.busy = "1";
+          label.textContent = "…";
+          post("api/glossary", {sk: li.dataset.sk, nk: li.dataset.nk, decision: wanted}).then(function (body) {
+            glossary = body.glossary;
+            delete label.dataset.busy;
+            show();
+            label.textContent += " · " + (body.signed ? m.glossary_saved_signed : m.glossary_saved_unsigned);
+          }).catch(function (e) {
+            delete label.dataset.busy;
+            label.textContent = m.save_failed + " (" + e.message + ")";
+          });
+        });
+      });
     });
     var box = section.querySelector("textarea");
     if (box) {
@@ -122,14 +195,10 @@
     signoff.addEventListener("click", function () {
       if (!window.confirm(m.sign_off_confirm)) { return; }
       var out = document.getElementById("signoff-result");
-      fetch("api/signoff", {
-        method: "POST", credentials: "same-origin",
-        headers: {"Content-Type": "application/json", "X-Review-Token": state.token}, body: "{}"
-      }).then(function (r) {
-        return r.json().then(function (body) { return {ok: r.ok, body: body}; });
-      }).then(function (res) {
-        out.textContent = res.ok ? fill(m.sign_off_done, {items: res.body.items.join(", ")})
-                                 : fill(m.sign_off_failed, {error: res.body.error});
+      post("api/signoff", {}).then(function (body) {
+        signed = body.signed;
+        out.textContent = fill(m.sign_off_done, {items: titles(body.items)});
+        show();
       }).catch(function (e) { out.textContent = fill(m.sign_off_failed, {error: e.message}); });
     });
   }
