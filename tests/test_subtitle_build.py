@@ -49,6 +49,11 @@ def manifest(folder: Path, items: list[dict], *, profile: str = "notel-480p", re
     return path
 
 
+def said(entries: list) -> list[str]:
+    """The English text of a report's notes (each a dict with code, params and text, or plain text)."""
+    return [entry["text"] if isinstance(entry, dict) else entry for entry in entries]
+
+
 def run_build(path: Path, out: Path, key) -> tuple:
     events: list[dict] = []
     result = build(path, out, key, jobs=2, progress=events.append, report_writers=[write_report_html])
@@ -177,7 +182,7 @@ def test_aegisub_ass_track_arrives_without_its_credits(corpus):
     sidecar, soft, raw = delivered(corpus, "aegisub")
     assert sidecar == soft == ["바다가 보입니다", "배를 타러 갑시다"]
     assert not any(trace in raw for trace in ("김철수", "kimcs", "Aegisub", "메모"))
-    removals = "\n".join(item_report(corpus["out"], "aegisub")["removals"])
+    removals = "\n".join(said(item_report(corpus["out"], "aegisub")["removals"]))
     assert "Original Translation: 김철수" in removals and "C:/Users/kimcs" in removals
 
 
@@ -231,9 +236,9 @@ def test_credit_cue_that_scrubs_to_punctuation_is_dropped_and_reported(corpus):
     assert sidecar == soft == ["내일 봐요"] and "/" not in raw.replace("-->", "")
     report = item_report(corpus["out"], "credit")
     assert report["subtitle_source"] == "credit.ko.srt"
-    assert "cue 1: only '/' left after scrubbing; cue removed" in report["removals"]
+    assert "cue 1: only '/' left after scrubbing; cue removed" in said(report["removals"])
     html = (corpus["out"] / "report.html").read_text(encoding="utf-8")
-    assert "only &#39;/&#39; left after scrubbing" in html
+    assert "1번 자막: 지우고 나니 &#39;/&#39;만 남아 자막을 뺌" in html          # report.html speaks Korean
 
 
 def test_corpus_build_names_no_staging_path(corpus):
@@ -391,7 +396,7 @@ def test_subtitles_scrubbed_to_nothing_are_flagged_like_none(unsubtitled, curato
     result, _ = run_build(manifest(unsubtitled, items), tmp_path / "out", curator_key)
     report = result.items[0].subtitles
     assert report["empty"] and report["subtitles_missing"]
-    assert "cue 2: nothing left after scrubbing; cue removed" in report["removals"]
+    assert "cue 2: nothing left after scrubbing; cue removed" in said(report["removals"])
     assert report["missing_message"] == ("item foreign: no Korean subtitles (credits.srt has no cue left once "
                                          "scrubbed and cleaned: see its removals)")
     assert report_of(tmp_path / "out")["no_korean_subtitles"] == ["foreign"]
@@ -437,7 +442,7 @@ def test_embedded_korean_track_is_sidecar_and_soft_track(embedded_only, profile,
     assert not any(word in sidecar.read_text(encoding="utf-8-sig") + soft_track(video) for word in ENGLISH_WORDS)
     assert float(probe(video)["format"]["duration"]) < 3.1            # the picture's length, not the track's
     assert any("after the end of the media" in line and LATE[2] in line
-               for line in item_report(out, "film")["removals"])
+               for line in said(item_report(out, "film")["removals"]))
     assert_output_says_nothing_of_staging(out, events)
 
 
@@ -477,7 +482,7 @@ def test_pgs_track_is_burned_in_as_pictures_for_legacy_avi(bluray, curator_key, 
         assert reads_as(seen, line), f"OCR read {seen!r} at {at} s, expected {line!r}"
     report = item_report(out, "disc")
     assert report["subtitle_source_kind"] == "image track"
-    assert "is pictures: burned into the video as they are" in report["warnings"][0]
+    assert "is pictures: burned into the video as they are" in said(report["warnings"])[0]
     assert_output_says_nothing_of_staging(out, events)
 
 
@@ -490,7 +495,7 @@ def test_pgs_track_is_read_by_ocr_for_a_sidecar_profile(bluray, curator_key, tmp
         == expected
     report = item_report(out, "disc")
     assert report["source_format"] == "ocr" and report["ocr"]["mean_confidence"] >= 80
-    assert report["warnings"][0].startswith("file: text read by OCR (tesseract, kor)")
+    assert said(report["warnings"])[0].startswith("file: text read by OCR (tesseract, kor)")
     assert_output_says_nothing_of_staging(out, events)
 
 
