@@ -97,17 +97,16 @@ def open_executor(choice: str | ExecutorChoice | None, jobs: int, cache: Cache |
         choice = os.environ.get("INFOPACK_EXECUTOR") or LOCAL
     if isinstance(choice, str):
         choice = ExecutorChoice(choice)
-    here = LocalExecutor(jobs)
     if choice.address == LOCAL:
         if choice.tls:
             raise UsageError(None, "--tls-* options are for a Dask cluster; add --executor dask://HOST:PORT")
-        return here
+        return LocalExecutor(jobs)
     address = scheduler_address(choice)
     if cache is None:
         raise UsageError(None, f"--executor {choice.address}: a cluster hands encodes back through the shared "
                                f"encode cache; drop --no-cache")
-    return DaskExecutor(address, here, cache, tls=(choice.tls_ca_file, choice.tls_cert, choice.tls_key)
-                        if choice.tls else None)
+    return DaskExecutor(address, LocalExecutor(jobs), cache,
+                        tls=(choice.tls_ca_file, choice.tls_cert, choice.tls_key) if choice.tls else None)
 
 
 def scheduler_address(choice: ExecutorChoice) -> str:
