@@ -34,7 +34,7 @@ ITEMS = 5          # in conftest's sample bundle
 def cluster():
     """Two single-thread worker processes on 127.0.0.1, as on two office PCs."""
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as local:
+                      dashboard_address="127.0.0.1:0") as local:
         yield local
 
 
@@ -236,3 +236,67 @@ def test_a_cluster_needs_the_cache_and_tls_needs_a_cluster(demo_manifest, curato
     with pytest.raises(UsageError, match="add --executor dask://HOST:PORT"):
         build(demo_manifest, tmp_path / "out", curator_key,
               executor=ExecutorChoice("local", Path("ca.pem"), Path("me.pem"), Path("me.key")))
+
+
+def make_certificates(folder: Path, ca_name: str, names: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    """A CA of the cluster's own and one certificate per name, signed by it (as docs/scale-out.md
+    makes them with openssl): {name: (cert.pem, key.pem)}, with "ca" -> (ca.pem, ca.key)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    def write(name: str, cert, key) -> tuple[str, str]:
+        cert_path, key_path = folder / f"{name}.pem", folder / f"{name}.key"
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+        return str(cert_path), str(key_path)
+
+    def certificate(subject: str, key, issuer: str, signer, ca: bool):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        return (x509.CertificateBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+                .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(minutes=5))
+                .not_valid_after(now + datetime.timedelta(days=1))
+                .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+                .sign(signer, hashes.SHA256()))
+
+    folder.mkdir(parents=True, exist_ok=True)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    made = {"ca": write(ca_name, certificate(ca_name, ca_key, ca_name, ca_key, True), ca_key)}
+    for name in names:
+        key = ec.generate_private_key(ec.SECP256R1())
+        made[name] = write(name, certificate(name, key, ca_name, ca_key, False), key)
+    return made
+
+
+def test_a_tls_cluster_builds_with_the_tls_options_and_refuses_a_client_without_its_certificate(
+        demo_manifest, curator_key, tmp_path, monkeypatch):
+    from distributed import Security
+    ours = make_certificates(tmp_path / "pki", "office-ca", ("node", "curator"))
+    theirs = make_certificates(tmp_path / "other-pki", "other-ca", ("intruder",))
+    security = Security(tls_ca_file=ours["ca"][0], tls_scheduler_cert=ours["node"][0],
+                        tls_scheduler_key=ours["node"][1], tls_worker_cert=ours["node"][0],
+                        tls_worker_key=ours["node"][1], tls_client_cert=ours["node"][0],
+                        tls_client_key=ours["node"][1], require_encryption=True)
+    quick = {"exclude": {"clip-01": "quick", "clip-02": "quick", "clip-03": "quick"}, "cache": tmp_path / "cache"}
+    monkeypatch.setattr(cluster_module, "CONNECT_TIMEOUT", 3)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", protocol="tls://",
+                      security=security, dashboard_address="127.0.0.1:0") as tls_cluster:
+        address = tls_cluster.scheduler_address
+        assert address.startswith("tls://127.0.0.1:")
+        url = "dask://" + address.removeprefix("tls://")
+        events = []
+        build(demo_manifest, tmp_path / "out", curator_key, progress=events.append, **quick,
+              executor=ExecutorChoice(url, *map(Path, (ours["ca"][0], *ours["curator"]))))
+        assert events[-1]["encoded"] == 2
+        assert all(e["worker"].startswith("tls://127.0.0.1:") for e in events if e["event"] == "encoded")
+        for refused in (ExecutorChoice(url),
+                        ExecutorChoice(url, *map(Path, (ours["ca"][0], *theirs["intruder"])))):
+            with pytest.raises(UsageError, match="cannot reach the Dask scheduler"):
+                build(demo_manifest, tmp_path / "refused", curator_key, **quick, executor=refused)
