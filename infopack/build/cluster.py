@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,10 +31,12 @@ from infopack.build.jobs import ItemResult, JobContext
 from infopack.build.remote import (
     RemoteBuild,
     attempt_glob,
+    burns_subtitles,
     check_file,
     check_worker,
     encode_on_worker,
     events_topic,
+    fact_differences,
     input_marks,
     machine_facts,
     raise_error,
@@ -84,9 +87,8 @@ class DaskExecutor:
         if not jobs:
             return []
         token = uuid.uuid4().hex[:12]
-        burns = bool(ctx.profile.subtitles and ctx.profile.subtitles.burn)
         build = RemoteBuild(token, replace(ctx.bundle, items=(), raw={}), ctx.profile, ctx.profile_recipe,
-                            str(ctx.cache.root), ctx.ffmpeg_version, machine_facts(burns))
+                            str(ctx.cache.root), ctx.ffmpeg_version, {})
         marks = [input_marks(item) for item, _, _ in jobs]
         check = check_file(ctx.cache.root, token)
         check.write_text(token, "ascii")
@@ -95,7 +97,7 @@ class DaskExecutor:
         self.client.subscribe_topic(topic, lambda event: self._live(ctx, event[1], done))
         futures = []
         try:
-            self._check_workers(build, {path: mark for item in marks for path, mark in item.items()})
+            build = self._check_workers(build, {path: mark for item in marks for path, mark in item.items()})
             futures = [self.client.submit(encode_on_worker, build, item, info, bitrate, mark,
                                           key=f"infopack-encode-{token}-{n}", priority=len(jobs) - n, pure=False)
                        for n, ((item, info, bitrate), mark) in enumerate(zip(jobs, marks))]
@@ -123,24 +125,31 @@ class DaskExecutor:
 
     # -- the parts --------------------------------------------------------------------------
 
-    def _check_workers(self, build: RemoteBuild, marks: dict[str, list]) -> None:
-        """Refuse, naming every worker that would not make this machine's bytes."""
-        try:
-            self.client.wait_for_workers(1, timeout=WORKER_WAIT)
-            answers = self.client.run(check_worker, build, marks, on_error="return")
-        except (OSError, TimeoutError) as exc:
-            raise UsageError(None, f"no worker answered at the Dask scheduler {self.address} ({exc}); {HINT}") \
-                from None
+    def _check_workers(self, build: RemoteBuild, marks: dict[str, list]) -> RemoteBuild:
+        """The build with this machine's facts, once every worker shares them; else refuse, naming
+        every worker that would not make this machine's bytes and how it differs."""
+        with ThreadPoolExecutor(max_workers=1) as side:
+            mine = side.submit(machine_facts, burns_subtitles(build.profile))    # while the workers make theirs
+            try:
+                self.client.wait_for_workers(1, timeout=WORKER_WAIT)
+                answers = self.client.run(check_worker, build, marks, on_error="return")
+            except (OSError, TimeoutError) as exc:
+                raise UsageError(None, f"no worker answered at the Dask scheduler {self.address} ({exc}); "
+                                       f"{HINT}") from None
+            facts = mine.result()
         refused = []
         for address, answer in sorted(answers.items()):
             if isinstance(answer, BaseException):
                 refused.append(f"worker {address}: {type(answer).__name__}: {answer}")
-            elif answer["differences"]:
-                refused.append(f"worker {answer['worker']}: " + "; ".join(answer["differences"]))
+                continue
+            problems = (fact_differences(facts, answer["facts"]) if answer["facts"] else []) + answer["problems"]
+            if problems:
+                refused.append(f"worker {answer['worker']}: " + "; ".join(problems))
         if refused:
             raise UsageError(None, "the cluster's workers would not make the bytes this machine makes, so the "
                                    "build stops before encoding: " + " | ".join(refused)
                                    + f". Give every worker the same set-up or stop it ({HINT}).")
+        return replace(build, facts=facts)
 
     def _live(self, ctx: JobContext, message: dict, done: set[str]) -> None:
         """A worker's event as it happens: commands to the command log, the rest to the build's progress."""

@@ -131,24 +131,38 @@ def input_marks(item: Item) -> dict[str, list]:
 
 def differences(build: RemoteBuild, marks: dict[str, list]) -> list[str]:
     """How this machine differs from the client's for this build (empty: it makes the same bytes)."""
-    found = []
-    burns = bool(build.profile.subtitles and build.profile.subtitles.burn)
     try:
-        facts = machine_facts(burns)
+        facts = machine_facts(burns_subtitles(build.profile))
     except InfopackError as exc:
         return [exc.line()]
-    for name, wanted in build.facts.items():
-        have = facts.get(name, "missing")
-        if have == wanted:
+    return fact_differences(build.facts, facts) + share_problems(build, marks)
+
+
+def burns_subtitles(profile: Profile) -> bool:
+    return bool(profile.subtitles and profile.subtitles.burn)
+
+
+def fact_differences(wanted: dict[str, str], found: dict[str, str]) -> list[str]:
+    """One line per fact a worker ("there") does not share with the client ("here")."""
+    lines = []
+    for name, want in wanted.items():
+        have = found.get(name, "missing")
+        if have == want:
             continue
         if name == "encoders":
-            missing = sorted(set(wanted.split()) - set(have.split()))
-            extra = sorted(set(have.split()) - set(wanted.split()))
-            found.append("its ffmpeg's encoders differ (" + "; ".join(
+            missing = sorted(set(want.split()) - set(have.split()))
+            extra = sorted(set(have.split()) - set(want.split()))
+            lines.append("its ffmpeg's encoders differ (" + "; ".join(
                 part for part in (f"missing {', '.join(missing)}" if missing else "",
                                   f"also {', '.join(extra)}" if extra else "") if part) + ")")
         else:
-            found.append(f"{name} is {have} there, {wanted} here")
+            lines.append(f"{name} is {have} there, {want} here")
+    return lines
+
+
+def share_problems(build: RemoteBuild, marks: dict[str, list]) -> list[str]:
+    """What this machine does not see of the shared folder: inputs (size, hash prefix), the cache."""
+    found = []
     for path, (size, prefix) in marks.items():
         source = Path(path)
         try:
@@ -162,8 +176,7 @@ def differences(build: RemoteBuild, marks: dict[str, list]) -> list[str]:
             found.append(f"{path} is {there_size:,} bytes there, {size:,} here")
         elif there != prefix:
             found.append(f"{path} has other bytes there (its first {PREFIX_BYTES // 1024} KiB differ)")
-    found += _cache_problems(build)
-    return found
+    return found + _cache_problems(build)
 
 
 def _cache_problems(build: RemoteBuild) -> list[str]:
@@ -195,8 +208,14 @@ def worker_label(worker) -> str:
 
 def check_worker(build: RemoteBuild, marks: dict[str, list], dask_worker=None) -> dict:
     """Run on every worker before the build sends jobs (Client.run, which passes `dask_worker`):
-    its name and differences."""
-    return {"worker": worker_label(dask_worker), "differences": differences(build, marks)}
+    its name, its facts (the client compares them with its own, made meanwhile) and what it
+    does not see of the shared folder."""
+    label = worker_label(dask_worker)
+    try:
+        facts = machine_facts(burns_subtitles(build.profile))
+    except InfopackError as exc:          # no usable ffmpeg there
+        return {"worker": label, "facts": None, "problems": [exc.line()]}
+    return {"worker": label, "facts": facts, "problems": share_problems(build, marks)}
 
 
 _job = threading.local()       # the events sender of the job this worker thread runs
