@@ -76,7 +76,6 @@ class DaskExecutor:
             self.client = distributed.Client(address, security=security, timeout=CONNECT_TIMEOUT,
                                              set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
-            self.here.close()
             raise UsageError(None, f"cannot reach the Dask scheduler at {address} ({exc}); {HINT}, "
                                    f"or build here with --executor local") from None
 

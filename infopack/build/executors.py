@@ -105,8 +105,13 @@ def open_executor(choice: str | ExecutorChoice | None, jobs: int, cache: Cache |
     if cache is None:
         raise UsageError(None, f"--executor {choice.address}: a cluster hands encodes back through the shared "
                                f"encode cache; drop --no-cache")
-    return DaskExecutor(address, LocalExecutor(jobs), cache,
-                        tls=(choice.tls_ca_file, choice.tls_cert, choice.tls_key) if choice.tls else None)
+    here = LocalExecutor(jobs)
+    try:
+        return DaskExecutor(address, here, cache,
+                            tls=(choice.tls_ca_file, choice.tls_cert, choice.tls_key) if choice.tls else None)
+    except BaseException:
+        here.close()
+        raise
 
 
 def scheduler_address(choice: ExecutorChoice) -> str:
