@@ -13,7 +13,7 @@ export INFOPACK_PASSPHRASE ?= demo-passphrase-not-for-real-use
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,cluster]'    # cluster: Dask, for the scale-out tests
 	touch $(STAMP)
 
 setup-demo:

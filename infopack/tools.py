@@ -269,9 +269,10 @@ def logging_commands():
         _log_here.on = False
 
 
-def log_command(args: list[str]) -> None:
+def log_command(args: list[str], worker: str | None = None) -> None:
+    """`worker`: the cluster worker that ran it (the log then takes it as a second argument)."""
     if _command_log is not None:
-        _command_log(list(args))
+        _command_log(list(args)) if worker is None else _command_log(list(args), worker)
 
 
 def last_error_line(stderr: bytes) -> str:

@@ -18,7 +18,6 @@ import os
 import shutil
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -34,7 +33,8 @@ from infopack.build.assemble import (
 )
 from infopack.build.cache import Cache
 from infopack.build.cache_keys import scanner_identity
-from infopack.build.jobs import ItemResult, JobContext, Progress, encode_item, probe_item, run_all
+from infopack.build.executors import ExecutorChoice, open_executor
+from infopack.build.jobs import ItemResult, JobContext, Progress, probe_item
 from infopack.build.pause import pausing
 from infopack.build.publish import out_failure, out_folder, out_lock, publish, remove_stale
 from infopack.errors import CheckFailed, UsageError
@@ -77,7 +77,8 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
           exclude: dict[str, str] | None = None, image_size: str = "card", image_layout: str = DEFAULT_LAYOUT,
           cache: str | os.PathLike | None = None, use_cache: bool = True,
           approved: dict[str, dict[str, str]] | None = None,
-          report_writers: Sequence[ReportWriter] = (), reviewed_glossary: dict | None = None) -> BuildResult:
+          report_writers: Sequence[ReportWriter] = (), reviewed_glossary: dict | None = None,
+          executor: str | ExecutorChoice | None = None) -> BuildResult:
     """Build every card of a bundle into OUT, signed with `key` (an infopack.release.keys.SigningKey).
 
     Jobs run on a pool of `jobs` threads (default: one per core): probe every item, then
@@ -89,6 +90,8 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
     their pages (report.html) beside report.json. `manifest_path` may be an already loaded Bundle.
     `reviewed_glossary` ((sk, nk) -> key ids, from infopack.release.glossary_review) are glossary
     entries reviewers confirmed: subtitles use their suggested forms.
+    `executor` ("local", "dask://HOST:PORT"; None: $INFOPACK_EXECUTOR, else local) is where the
+    encodes run (infopack.build.executors).
     """
     started = time.monotonic()
     progress = pausing(progress)          # a test may stop the build at a named event (infopack.build.pause)
@@ -116,24 +119,25 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
         removed = remove_stale(out)
         if removed:
             progress({"event": "stale", "removed": removed})
+        runner = open_executor(executor, jobs, store)
         try:
             staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
         except OSError as exc:
+            runner.close()
             raise out_failure(exc, out) or exc from None
-        pool = ThreadPoolExecutor(max_workers=jobs)
         try:
             work = staging / "work"
             work.mkdir()
             ctx = JobContext(bundle, profile, work, progress, store, ffinfo.version, profile.recipe(),
                              reviewed=dict(reviewed_glossary or {}))
             items = [item for item in bundle.items if item.id not in exclude]
-            infos = dict(zip([i.id for i in items], run_all(pool, probe_item, [(ctx, i) for i in items])))
+            infos = dict(zip([i.id for i in items], runner.map(probe_item, [(ctx, i) for i in items])))
             progress({"event": "probed", "items": len(items), "jobs": jobs,
                       "total_s": round(sum(infos[i.id].duration for i in items), 3)})
             budgets = fit_budgets(bundle, profile, card, infos) if (bundle.fit if fit is None else fit) else {}
             planned = build_plan(bundle, profile, card, infos, budgets, memo=store, jobs=jobs, progress=progress)
             order = sorted(items, key=lambda it: (-infos[it.id].duration, -it.source.stat().st_size, it.order))
-            results = run_all(pool, encode_item, [(ctx, it, infos[it.id], budgets.get(it.id)) for it in order])
+            results = runner.encode(ctx, [(it, infos[it.id], budgets.get(it.id)) for it in order])
             results.sort(key=lambda r: r.item.order)
             assign_paths(results, profile)
             settled = settle(planned, pack_items(bundle, {r.item.id: {r.paths[p.role]: p.path.stat().st_size
@@ -156,7 +160,7 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
                 return done
 
             progress({"event": "sealing", "cards": len(plan.cards), "bytes": sum(c.used_bytes for c in plan.cards)})
-            cards = run_all(pool, card_job, [(c,) for c in plan.cards])
+            cards = runner.map(card_job, [(c,) for c in plan.cards])
             if approved is not None:
                 check_approved(staging, approved)
             left = [i.id for i in bundle.items if i.id in exclude] + list(plan.left_out)
@@ -180,6 +184,6 @@ def build(manifest_path: str | os.PathLike | Bundle, out: str | os.PathLike, key
                 raise failure from None
             raise
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            runner.close()
             allow_children()
             shutil.rmtree(staging, ignore_errors=True)

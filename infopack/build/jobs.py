@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -58,18 +57,6 @@ class JobContext:
     def count(self, what: str) -> None:
         with self.lock:
             self.counts[what] += 1
-
-
-def run_all(pool: ThreadPoolExecutor, fn, arg_lists: list[tuple]) -> list:
-    """Run fn(*args) for each on the pool; results in order; the first failure is raised."""
-    futures = [pool.submit(fn, *args) for args in arg_lists]
-    done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-    for fut in futures:
-        if fut in done and fut.exception() is not None:
-            for other in pending:
-                other.cancel()
-            raise fut.exception()
-    return [fut.result() for fut in futures]
 
 
 def probe_item(ctx: JobContext, item: Item) -> MediaInfo:

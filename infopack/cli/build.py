@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from infopack.build import build as run_build
+from infopack.cli.executor import executor_choice, executor_options
 from infopack.cli.progress import make_reporter
 from infopack.cli.subs import reviewed_glossary
 from infopack.errors import CheckFailed
@@ -51,10 +52,12 @@ from infopack.tools import set_command_log
 @click.option("--glossary-policy", "glossary_policy", type=click.Path(path_type=Path), default=None,
               metavar="POLICY", help="Rewrite subtitle words of glossary entries the policy's reviewers confirmed "
               "in signed glossary reviews in OUT/reviews (the changed items need reviewing again).")
+@executor_options
 def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bool, image_size: str,
           image_layout: str,
           fit: bool | None, cache_dir: Path | None, no_cache: bool, json_events: bool, print_commands: bool,
-          policy_path: Path | None, unapproved: str, key_role: str | None, glossary_policy: Path | None) -> None:
+          policy_path: Path | None, unapproved: str, key_role: str | None, glossary_policy: Path | None,
+          **executor) -> None:
     """Build and sign the cards of a bundle into OUT (reusing cached encodes; safe to rerun after a kill)."""
     bundle = load_manifest(manifest)             # fail on a bad manifest before asking for a passphrase
     refuse_identifying_titles(bundle.manifest_path, bundle.items)
@@ -69,7 +72,7 @@ def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bo
         result = run_build(bundle, out, key, jobs=jobs, image=image, progress=report, fit=fit,
                            image_size=image_size, image_layout=image_layout, cache=cache_dir, use_cache=not no_cache,
                            exclude=exclude, approved=approved, report_writers=[write_report_html],
-                           reviewed_glossary=reviewed)
+                           reviewed_glossary=reviewed, executor=executor_choice(**executor))
     finally:
         report.close()
         set_command_log(None)
@@ -109,10 +112,11 @@ def _progress_printer(json_events: bool = False):
 
 
 def _command_printer(json_events: bool):
-    """--print-commands: one shell-quoted command per line (stderr when stdout carries JSON events)."""
+    """--print-commands: one shell-quoted command per line (stderr when stdout carries JSON events),
+    ending with `# on WORKER` for a command a cluster worker ran."""
     lock = threading.Lock()
 
-    def show(args: list[str]) -> None:
+    def show(args: list[str], worker: str | None = None) -> None:
         with lock:
-            click.echo(shlex.join(args), err=json_events)
+            click.echo(shlex.join(args) + (f"  # on {worker}" if worker else ""), err=json_events)
     return show

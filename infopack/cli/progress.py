@@ -41,7 +41,10 @@ LINES = {   # event -> the one line it gets in a log (events not listed get none
 def describe(event: dict) -> str | None:
     """The one line a finished step gets when nobody watches a terminal (None: nothing to say)."""
     template = LINES.get(event.get("event"))
-    return template.format_map(event) if template else None
+    if template is None:
+        return None
+    line = template.format_map(event)
+    return f"{line} on {event['worker']}" if event.get("worker") else line      # a cluster worker's job
 
 
 class Lines:
