@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -36,15 +37,23 @@ def reviewer_key(tmp_path) -> Path:
 @pytest.fixture
 def server(built_copy, reviewer_key):
     """`infopack review serve OUT --port 0 --key ...` in a subprocess; yields (base, token, port)."""
+    with serving(built_copy, reviewer_key) as (match, _):
+        yield match[1], match[3], int(match[2])
+
+
+@contextmanager
+def serving(out: Path, key: Path):
+    """`infopack review serve OUT --port 0 --key KEY` in a subprocess, until the block ends;
+    gives (the match of its URL line, the process)."""
     env = dict(os.environ, INFOPACK_PASSPHRASE=PASSPHRASE)
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "infopack"), "review", "serve", str(built_copy),
-                             "--port", "0", "--key", str(reviewer_key)],
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "infopack"), "review", "serve", str(out),
+                             "--port", "0", "--key", str(key)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
     try:
         line = proc.stdout.readline().strip()
         match = URL_LINE.match(line)
         assert match, f"no URL printed: {line!r} {proc.stderr.read() if proc.poll() is not None else ''}"
-        yield match[1], match[3], int(match[2])
+        yield match, proc
     finally:
         proc.terminate()
         proc.wait(timeout=10)

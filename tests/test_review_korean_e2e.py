@@ -13,17 +13,14 @@ policy that trusts that reviewer.
 from __future__ import annotations
 
 import json
-import os
 import re
 import string
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import PASSPHRASE, REPO
-from test_review_e2e import CHROMIUM, CHROMIUM_ARGS, URL_LINE
+from conftest import PASSPHRASE
+from test_review_e2e import CHROMIUM, CHROMIUM_ARGS, serving
 
 MESSY_SRT = """1
 00:00:00,100 --> 00:00:00,400
@@ -102,19 +99,9 @@ def avi_copy(avi_build, tmp_path) -> Path:
 
 @pytest.fixture
 def served(avi_copy, reviewer_key):
-    """`infopack review serve OUT --key REVIEWER.key` (Korean by default); yields (base URL, stderr reader)."""
-    env = dict(os.environ, INFOPACK_PASSPHRASE=PASSPHRASE)
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "infopack"), "review", "serve", str(avi_copy),
-                             "--port", "0", "--key", str(reviewer_key)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
-    try:
-        line = proc.stdout.readline().strip()
-        match = URL_LINE.match(line)
-        assert match, f"no URL printed: {line!r} {proc.stderr.read() if proc.poll() is not None else ''}"
+    """`infopack review serve OUT --key REVIEWER.key` (Korean by default); yields (base URL, the process)."""
+    with serving(avi_copy, reviewer_key) as (match, proc):
         yield f"{match[1]}/?token={match[3]}", proc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def english_templates() -> list[str]:
@@ -144,7 +131,7 @@ def assert_korean(text: str, where: str) -> None:
 
 def korean_notes(out: Path) -> list[str]:
     """Every note the build recorded about the subtitles and the card files, in Korean."""
-    from infopack.notes import finding_text, localise
+    from infopack.notes import localise
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     subs = next(i for i in report["items"] if i["id"] == "sea")["subtitles"]
     notes = [localise(n, "ko") for kind in ("fixes", "removals", "warnings") for n in subs[kind]]

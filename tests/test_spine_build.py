@@ -5,13 +5,10 @@ from __future__ import annotations
 import filecmp
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from samples.generate import PLANTED_GPS, PLANTED_NAME, PLANTED_SERIAL
+from samples.generate import PLANTED_NAME, PLANTED_SERIAL
 
 PLANTED = [PLANTED_NAME.encode(), b"Kim Planted", PLANTED_SERIAL.encode(), b"37.5665", b"126.978", b"Yanji",
            b"Seoul", b"PlantedCam", b"PlantedEncoder", b"minjun", b"example.org", b"example-subs",

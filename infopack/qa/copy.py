@@ -35,7 +35,7 @@ from infopack.fat.catalog import CardType
 from infopack.fat.cost import card_cost, cluster_rounded_size
 from infopack.qa.verify import CardReport, VerifyOptions, as_policy, verify_card, walk_card
 from infopack.release.card_manifest import CardManifest, CardManifestError, FileEntry
-from infopack.release.seal import CHUNK
+from infopack.release.seal import CHUNK, sha256_file
 from infopack.release.trust import check_signatures
 
 PARTIAL = re.compile(r"^\.infopack-\d+\.partial$")     # a file being copied (or left by an interrupted copy)
@@ -140,7 +140,7 @@ def look(target: Path, files: tuple[FileEntry, ...]) -> TargetState:
             state.partial[rel] = size
         elif entry is None or path.is_symlink() or key != rel:
             state.other[rel] = size
-        elif size == entry.size and _sha256(path) == entry.sha256:
+        elif size == entry.size and sha256_file(path) == entry.sha256:
             state.kept.append(entry)
         else:
             state.stale[rel] = size
@@ -224,11 +224,3 @@ def _fix_folder_times(target: Path, files: tuple[FileEntry, ...]) -> None:
 def _parents(path: str) -> list[str]:
     parts = path.split("/")[:-1]
     return ["/".join(parts[:n]) for n in range(1, len(parts) + 1)]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
