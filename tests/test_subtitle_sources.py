@@ -15,7 +15,8 @@ from infopack.subtitles import (SourceReader, SubtitleDoc, SubtitleSource, Subti
 from infopack.subtitles.images import LOW_CONFIDENCE, check_tesseract
 from infopack.subtitles.model import Cue
 from infopack.subtitles.readers import parse_text
-from infopack.subtitles.sources import language_is_korean, name_language
+from infopack.subtitles.names import name_language
+from infopack.subtitles.sources import language_is_korean
 from subtitle_corpus import (aegisub_ass, bright_pixels, ffmpeg, frame, media_with_tracks, pgs_media, probe, srt,
                              tracks_of, vobsub_media, write)
 

@@ -78,3 +78,23 @@ def test_encode_text_refuses_characters_cp949_lacks():
 def test_encode_text_refuses_unknown_encodings():
     with pytest.raises(InfopackError, match="unknown subtitle encoding"):
         encode_text("x", "euc-kr")
+
+
+@pytest.mark.parametrize("words", ["첫 회", "회", "회 회"])
+def test_short_cp949_that_is_also_valid_utf8_is_read_as_korean_in_a_korean_named_file(tmp_path, words):
+    data = f"1\n00:00:00,500 --> 00:00:02,000\n{words}\n".encode("cp949")
+    data.decode("utf-8")                    # the trap: these bytes are valid UTF-8 too ("첫 회" is "ù ȸ")
+    path = tmp_path / "short.ko.srt"
+    path.write_bytes(data)
+    doc = read_subtitles(path)
+    assert doc.encoding == "cp949" and doc.cues[0].text == words
+    other = tmp_path / "short.srt"                 # a name that says nothing: the bytes are read as UTF-8
+    other.write_bytes(data)
+    assert read_subtitles(other).encoding == "utf-8"
+
+
+def test_utf8_accented_latin_text_stays_utf8(tmp_path):
+    path = tmp_path / "film.ko.srt"          # even in a file named Korean: UTF-8 text with Latin accents
+    path.write_bytes("1\n00:00:00,500 --> 00:00:02,000\nCafé à côté, déjà vu\n".encode("utf-8"))
+    doc = read_subtitles(path)
+    assert doc.encoding == "utf-8" and doc.cues[0].text == "Café à côté, déjà vu"

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from infopack.errors import InfopackError, UsageError
-from infopack.subtitles.sources import (KOREAN_NAME_TAGS, KOREAN_SHARE, SubtitleSource, hangul_share,
-                                        name_language)
+from infopack.subtitles.names import KOREAN_NAME_TAGS, name_language
+from infopack.subtitles.sources import KOREAN_SHARE, SubtitleSource, hangul_share
 
 _TRACK = re.compile(r"^\s*track\s*:\s*(-?\d+)\s*$", re.IGNORECASE)
 

@@ -47,8 +47,11 @@ def _mostly_hangul(text: str) -> bool:
     return hangul >= 0.6 * len(non_ascii)
 
 
-def decode_subtitle_bytes(data: bytes, path: str = "") -> tuple[str, str]:
-    """Return (text, label of the detection used); raise InfopackError when hopeless."""
+def decode_subtitle_bytes(data: bytes, path: str = "", *, korean: bool = False) -> tuple[str, str]:
+    """Return (text, label of the detection used); raise InfopackError when hopeless.
+
+    `korean`: the file's name says it is Korean (`ep01.ko.srt`); short CP949 text that is
+    valid UTF-8 by chance is then read as the Korean it is."""
     for bom, codec, label in _BOMS:
         if data.startswith(bom):
             try:
@@ -64,8 +67,29 @@ def decode_subtitle_bytes(data: bytes, path: str = "") -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
         if _looks_like_text(text) and (codec != "cp949" or _mostly_hangul(text)):
+            if codec == "utf-8" and korean and _cp949_in_disguise(data, text):
+                return data.decode("cp949"), "cp949"
             return text, codec
     return _decode_with_charset_normalizer(data, path)
+
+
+def _cp949_in_disguise(data: bytes, text: str) -> bool:
+    """Short CP949 text can be valid UTF-8 by chance ("첫 회" is the bytes of "ù ȸ"): in a file
+    named Korean, text whose letters beyond ASCII hold no Hangul and reach past Latin-1 (CP949's
+    lead bytes C4-C8 read as UTF-8 are Latin Extended letters: "ȸ"), while CP949 reads the
+    same bytes as Korean, is CP949."""
+    foreign = [ch for ch in text if ord(ch) > 0x7F]
+    if not foreign or any(_is_hangul(ch) for ch in foreign) or all(ord(ch) <= 0xFF for ch in foreign):
+        return False            # Hangul read as UTF-8, or Latin-1 letters (é, ü): UTF-8 text indeed
+    try:
+        korean = data.decode("cp949")
+    except UnicodeDecodeError:
+        return False
+    return _looks_like_text(korean) and _mostly_hangul(korean) and any(_is_hangul(ch) for ch in korean)
+
+
+def _is_hangul(ch: str) -> bool:
+    return "\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff" or "\u3130" <= ch <= "\u318f"
 
 
 def _decode_with_charset_normalizer(data: bytes, path: str) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from infopack.notes import Note
 from infopack.subtitles import ass, sami, srt, vtt
 from infopack.subtitles.clean import to_nfc
 from infopack.subtitles.encoding import decode_subtitle_bytes, normalise_newlines
+from infopack.subtitles.names import named_korean
 from infopack.subtitles.model import ParseNotes, RawCue, SubtitleDoc
 from infopack.subtitles.timing import repair_timeline
 
@@ -37,7 +38,7 @@ def read_subtitles(path: str | os.PathLike, *, language_class: str | None = None
     path = os.fspath(path)
     name = display or path
     data = _read_bytes(path, name)
-    text, encoding = decode_subtitle_bytes(data, name)
+    text, encoding = decode_subtitle_bytes(data, name, korean=named_korean(name))
     return parse_text(text, path, encoding=encoding, language_class=language_class, display=name)
 
 

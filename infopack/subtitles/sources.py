@@ -33,14 +33,6 @@ UNKNOWN_TAGS = frozenset({"", "und", "unk", "mis", "mul", "zxx", "none", "unknow
 KOREAN_TITLE = re.compile(r"한국어|한글|한국|korean", re.IGNORECASE)
 PARTIAL_TITLE = re.compile(r"\bforced\b|\bsigns?\b|\bsongs?\b|강제|부분", re.IGNORECASE)
 KOREAN_SHARE = 0.30      # of the letters: Korean dialogue stays far above it even with English names
-# Language words in sidecar names (`ep01.ko.srt`, `Film.ENG.srt`, `ep01.en.sdh.srt`): only the
-# last two dotted parts before the extension, never the first (the title: `de.lorean.srt`).
-KOREAN_NAME_TAGS = frozenset({"ko", "kor", "kr", "korean", "ko-kr", "ko_kr", "한국어", "한글", "한국"})
-OTHER_NAME_TAGS = frozenset({
-    "en", "eng", "english", "ja", "jp", "jpn", "japanese", "zh", "chi", "zho", "chs", "cht", "cn", "chinese",
-    "es", "spa", "spanish", "fr", "fre", "fra", "french", "de", "ger", "deu", "german", "ru", "rus",
-    "russian", "vi", "vie", "th", "tha", "pt", "por", "it", "ita", "ar", "ara", "id", "ind", "ms", "may",
-})
 
 
 @dataclass(frozen=True)
@@ -153,19 +145,6 @@ def language_is_korean(tag: str) -> bool:
     """`kor`, `ko`, `kr`, `ko-KR`, `KO_kr`...: the primary subtag, any case."""
     primary = re.split(r"[-_]", tag.strip().lower(), maxsplit=1)[0]
     return primary in KOREAN_TAGS
-
-
-def name_language(path: str | os.PathLike) -> str | None:
-    """The language word in a sidecar's name (`ep01.ko.srt` -> "ko"), or None."""
-    stem = Path(path).name
-    for ext in BY_EXTENSION:
-        if stem.lower().endswith(ext):
-            stem = stem[: -len(ext)]
-            break
-    for word in reversed(re.split(r"[.\s\[\]()]+", stem.lower())[1:][-2:]):
-        if word in KOREAN_NAME_TAGS or word in OTHER_NAME_TAGS:
-            return word
-    return None
 
 
 def hangul_share(text: str) -> float:
