@@ -320,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", default=None)
     parser.add_argument("--no-doc", action="store_true")
     args = parser.parse_args(argv)
+    if args.dir:
+        Path(args.dir).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="infopack-speed-", dir=args.dir) as tmp:
         root = Path(tmp)
         key = make_key(root)

@@ -172,8 +172,11 @@ def load_bundle(out: Path, *, transcripts: bool = True) -> BundleView:
                 files=files, roles={r: p for r, p in (data.get("files") or {}).items() if p in entries},
                 subtitles=data.get("subtitles"), report=data.get("report")))
     view = BundleView(out, bundle, report.get("profile", ""), cards, items, list(report.get("left_out", [])))
+    modes: dict[str, str] = {}          # profile id -> subtitle mode, read once per profile
     for item in view.items:
-        item.subtitle_mode = _subtitle_mode(item.profile)
+        if item.profile not in modes:
+            modes[item.profile] = _subtitle_mode(item.profile)
+        item.subtitle_mode = modes[item.profile]
         item.removed = removed_texts(item.subtitles)
         if transcripts:
             load_transcript(item)
