@@ -30,10 +30,10 @@ from infopack.build.jobs import JobContext, encode_item
 from infopack.errors import CheckFailed, InfopackError, UsageError
 from infopack.kinds.fonts import find_korean_font
 from infopack.kinds.probe import MediaInfo
+from infopack.kinds.subtitle import sidecar_paths
 from infopack.manifest import Bundle, Item
 from infopack.profiles import Profile
 from infopack.release.seal import sha256_file
-from infopack.subtitles import find_sidecars
 from infopack.tools import ffmpeg_info, run, set_command_log
 
 PACKAGE = Path(__file__).resolve().parent.parent       # the infopack package on this machine
@@ -126,8 +126,7 @@ def input_marks(item: Item) -> dict[str, list]:
     """{path: [size, sha256 of the first bytes]} of an item's source and subtitle files (those the
     manifest names, and those found beside the source when it names none)."""
     marks = {}
-    found = find_sidecars(item.source) if item.subtitle_spec.mode == "auto" else []
-    for path in (item.source, *item.subtitles, *found):
+    for path in (item.source, *sidecar_paths(item)):
         with open(path, "rb") as fh:
             marks[str(path)] = [path.stat().st_size, hashlib.sha256(fh.read(PREFIX_BYTES)).hexdigest()]
     return marks

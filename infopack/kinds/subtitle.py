@@ -64,17 +64,22 @@ def as_given(path: Path, manifest: Path | None) -> str:
     return Path(os.path.relpath(path, Path(manifest).resolve().parent)).as_posix()
 
 
+def sidecar_paths(item: Source) -> list[Path]:
+    """The subtitle files an item may take: the one the manifest names, none when it names a
+    track, else those beside the source (`ep01.srt`, `ep01.ko.smi`...)."""
+    spec = item.subtitle_spec
+    if spec.mode == "file":
+        return [Path(item.subtitles[0])]
+    return [] if spec.mode == "track" else find_sidecars(item.source)
+
+
 def subtitle_sources(item: Source, info: MediaInfo, manifest: Path | None
                      ) -> tuple[list[SubtitleSource], list[SubtitleSource]]:
     """(files, tracks) to choose from: the file the manifest names, else the subtitle files
     beside the source (`ep01.srt`, `ep01.ko.smi`...); and every subtitle track of the source."""
     spec = item.subtitle_spec
-    if spec.mode == "file":
-        files = [SubtitleSource.sidecar(item.subtitles[0], spec.file)]
-    elif spec.mode == "track":
-        files = []
-    else:
-        files = [SubtitleSource.sidecar(path, as_given(path, manifest)) for path in find_sidecars(item.source)]
+    files = [SubtitleSource.sidecar(path, spec.file if spec.mode == "file" else as_given(path, manifest))
+             for path in sidecar_paths(item)]
     media = as_given(item.source, manifest)
     return files, [SubtitleSource.embedded(info.path, track, media) for track in info.subtitle_tracks]
 

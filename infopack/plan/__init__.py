@@ -22,7 +22,7 @@ from infopack.kinds.subtitle import SubtitlePlan, plan_subtitles
 from infopack.manifest import Bundle
 from infopack.manifest.titles import refuse_identifying_titles
 from infopack.plan.assign import pack_items, plan_packing
-from infopack.plan.estimate import Estimates, estimate_items, shortened_names
+from infopack.plan.estimate import Estimates, estimate_items
 from infopack.plan.fit import fit_budgets
 from infopack.plan.packing import GroupSplit, PackResult, group_splits
 from infopack.plan.samples import SAMPLE_HEADROOM, Memo
@@ -107,8 +107,7 @@ def make_plan(bundle: Bundle, *, fit: bool = False, fast: bool = False, memo: Me
                for item in bundle.items}
     result = plan_packing(bundle, card, estimates)
     splits = group_splits(result.cards, pack_items(bundle, estimates.sizes))
-    warnings = [f"item {item_id}: {line}" for item_id, lines in shortened_names(bundle, profile, infos).items()
-                for line in lines]
+    warnings = [f"item {item_id}: {line}" for item_id, lines in estimates.shortened.items() for line in lines]
     return Plan(bundle, profile, card, planned, result, fitted, splits=splits, fast=fast, warnings=warnings)
 
 

@@ -30,6 +30,7 @@ class Estimates:
     upper: dict[str, dict[str, int]]                  # item id -> card path -> upper-side bytes
     sizes: dict[str, dict[str, int]]                  # item id -> card path -> estimated bytes
     sampled: dict[str, str] = field(default_factory=dict)    # item id -> its sampled card path
+    shortened: dict[str, list[str]] = field(default_factory=dict)   # item id -> a line per card name cut to fit
 
     def packing_sizes(self, item_id: str) -> dict[str, int]:
         """What the packer is given: sampled files with their headroom, the rest as estimated."""
@@ -49,11 +50,6 @@ def planned_items(bundle: Bundle, profile: Profile, infos: dict[str, MediaInfo],
     layout, sizes = _planned_roles(bundle, profile, infos, video_bits, subtitles)
     return {item_id: {layout.paths[item_id][role]: size for role, size in roles.items()}
             for item_id, roles in sizes.items()}
-
-
-def shortened_names(bundle: Bundle, profile: Profile, infos: dict[str, MediaInfo]) -> dict[str, list[str]]:
-    """{item id: a line per card name cut to fit} for the items whose titles are too long."""
-    return _planned_roles(bundle, profile, infos, None)[0].shortened
 
 
 def _planned_roles(bundle: Bundle, profile: Profile, infos: dict[str, MediaInfo],
@@ -92,7 +88,8 @@ def estimate_items(bundle: Bundle, profile: Profile, infos: dict[str, MediaInfo]
     layout, roles = _planned_roles(bundle, profile, infos, fitted, subtitles)
     paths = layout.paths
     upper = {item_id: {paths[item_id][role]: size for role, size in sizes.items()} for item_id, sizes in roles.items()}
-    estimates = Estimates(upper, {item_id: dict(sizes) for item_id, sizes in upper.items()})
+    estimates = Estimates(upper, {item_id: dict(sizes) for item_id, sizes in upper.items()},
+                          shortened=layout.shortened)
     if not sample:
         return estimates
     chosen = []
