@@ -44,3 +44,23 @@ def write_pem_key(prefix, role: str, passphrase: str | None) -> tuple[Path, Path
     key_path.chmod(0o600)
     pub_path.write_text(public.to_file_text(), encoding="utf-8")
     return key_path, pub_path
+
+
+def write_tree(root: Path, files: dict[str, bytes]) -> Path:
+    """Write {relative path: bytes} under `root` (folders made as needed); returns `root`."""
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return root
+
+
+def install_tiny_card(monkeypatch, folder: Path) -> str:
+    """A measured card type "tiny" (640 KiB usable, 4 KiB clusters: too small for FAT32 and for
+    the sample bundle), made in `folder` and put where infopack looks; returns its name."""
+    from infopack.fat import catalog
+    folder.mkdir()
+    (folder / "tiny.toml").write_text('usable_bytes = 655360\ncluster_bytes = 4096\nfilesystem = "fat32"\n'
+                                      'total_bytes = 700000\n', encoding="utf-8")
+    monkeypatch.setattr(catalog, "MEASURED_DIR", folder)
+    return "tiny"

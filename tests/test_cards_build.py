@@ -12,6 +12,7 @@ import pytest
 from infopack.fat.image import fsck_image
 from infopack.fat.mbr import filesystem_offset
 from tests.conftest import DEMO_MANIFEST
+from helpers import install_tiny_card
 
 
 def test_plan_shows_assignment_and_fill(run_cli, demo_manifest):
@@ -24,13 +25,7 @@ def test_plan_shows_assignment_and_fill(run_cli, demo_manifest):
 @pytest.fixture
 def tiny_card(monkeypatch, tmp_path):
     """A measured card type too small for the whole sample bundle."""
-    from infopack.fat import catalog as cards
-    folder = tmp_path / "cards"
-    folder.mkdir()
-    (folder / "tiny.toml").write_text('usable_bytes = 655360\ncluster_bytes = 4096\nfilesystem = "fat32"\n'
-                                      'total_bytes = 700000\n', encoding="utf-8")
-    monkeypatch.setattr(cards, "MEASURED_DIR", folder)
-    return "tiny"
+    return install_tiny_card(monkeypatch, tmp_path / "cards")
 
 
 def test_content_larger_than_a_card_is_split_across_cards(run_cli, samples_dir, tiny_card, keys_dir, tmp_path):

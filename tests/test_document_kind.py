@@ -285,9 +285,9 @@ def test_a_txt_only_profile_turns_the_epub_into_cp949_text_in_reading_order(note
 # --- the review app ----------------------------------------------------------------------------------
 
 def test_the_review_app_shows_a_pdf_page_and_the_epub_text_with_a_flagged_word_in_chromium(phone, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
     from infopack.release.keys import keygen
-    from test_review_e2e import CHROMIUM, CHROMIUM_ARGS, URL_LINE
+    from test_review_e2e import URL_LINE, chromium_page
     out = tmp_path / "out"
     shutil.copytree(phone["out"], out)
     reviewer_key, _ = keygen(str(tmp_path / "reviewer"), "reviewer", PASSPHRASE)
@@ -298,34 +298,29 @@ def test_the_review_app_shows_a_pdf_page_and_the_epub_text_with_a_flagged_word_i
     try:
         match = URL_LINE.match(server.stdout.readline().strip())
         assert match, server.stderr.read() if server.poll() is not None else "no URL printed"
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page()
-                page.on("request", lambda request: requests.append(request.url))
-                page.goto(f"{match[1]}/?token={match[3]}")
-                pages = page.locator('section[data-item="manual"] img.pages')
-                size = pages.evaluate("async img => { await img.decode(); "
-                                      "return [img.naturalWidth, img.naturalHeight]; }")
-                assert size[0] == 2 * PAGE_WIDTH + 3 * PAGE_GAP and size[1] > PAGE_WIDTH, size   # both pages, upright
-                manual_text = page.locator('section[data-item="manual"] ol.paragraphs').text_content()
-                assert PDF_PARAGRAPHS[0] in manual_text
+        with chromium_page() as page:
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto(f"{match[1]}/?token={match[3]}")
+            pages = page.locator('section[data-item="manual"] img.pages')
+            size = pages.evaluate("async img => { await img.decode(); "
+                                  "return [img.naturalWidth, img.naturalHeight]; }")
+            assert size[0] == 2 * PAGE_WIDTH + 3 * PAGE_GAP and size[1] > PAGE_WIDTH, size   # both pages, upright
+            manual_text = page.locator('section[data-item="manual"] ol.paragraphs').text_content()
+            assert PDF_PARAGRAPHS[0] in manual_text
 
-                novel = page.locator('section[data-item="novel"]')
-                assert novel.locator("img.pages").count() == 0          # an EPUB has no pages to picture
-                flagged = novel.locator("ol.paragraphs li.flagged mark")
-                expect(flagged).to_have_text("아이스크림을")      # the word as written, with its particle
-                assert "얼음보숭이" in flagged.get_attribute("title")
-                assert EPUB_PARAGRAPHS[2] in novel.locator("ol.paragraphs").text_content()
-                assert "generator" in novel.locator("ul.removed").text_content()
-                assert "(번역" not in page.locator('section[data-item="story"] ol.paragraphs').text_content()
+            novel = page.locator('section[data-item="novel"]')
+            assert novel.locator("img.pages").count() == 0          # an EPUB has no pages to picture
+            flagged = novel.locator("ol.paragraphs li.flagged mark")
+            expect(flagged).to_have_text("아이스크림을")      # the word as written, with its particle
+            assert "얼음보숭이" in flagged.get_attribute("title")
+            assert EPUB_PARAGRAPHS[2] in novel.locator("ol.paragraphs").text_content()
+            assert "generator" in novel.locator("ul.removed").text_content()
+            assert "(번역" not in page.locator('section[data-item="story"] ol.paragraphs').text_content()
 
-                novel.locator('button[data-decision="approve"]').click()
-                expect(novel.locator(".status")).to_have_text("저장됨")
-                page.reload()
-                assert page.locator('[data-current="novel"]').text_content() == "승인"
-            finally:
-                browser.close()
+            novel.locator('button[data-decision="approve"]').click()
+            expect(novel.locator(".status")).to_have_text("저장됨")
+            page.reload()
+            assert page.locator('[data-current="novel"]').text_content() == "승인"
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -16,7 +16,6 @@ import subprocess
 import pytest
 
 from infopack.errors import InfopackError, UsageError
-from infopack.fat import catalog
 from infopack.fat.catalog import CardType, load_card
 from infopack.fat.cost import card_cost
 from infopack.fat.image import (
@@ -34,6 +33,7 @@ from infopack.fat.mbr import filesystem_offset, is_fat_boot_sector, read_partiti
 from infopack.fat.reader import FAT32_ENTRY_MASK, read_fat
 from infopack.qa.verify import verify_target
 from infopack.release.keys import load_public_key
+from helpers import install_tiny_card, write_tree
 
 # 64 MB card with 512-byte clusters: enough clusters for a valid FAT32, fast to build.
 TEST_CARD = CardType("test64M", 60_000_000, 512, "fat32", 64_000_000)
@@ -59,11 +59,7 @@ def sha(data: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def card_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("card")
-    for rel, data in FILES.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(data)
-    return root
+    return write_tree(tmp_path_factory.mktemp("card"), FILES)
 
 
 @pytest.fixture(scope="module")
@@ -313,13 +309,8 @@ def test_image_paths_with_double_at_are_refused_for_mtools(mbr_image, tmp_path):
 
 @pytest.fixture
 def tiny_card(monkeypatch, tmp_path):
-    """A measured card type far too small for FAT32 (as tests/test_cards_build.py's)."""
-    folder = tmp_path / "cards"
-    folder.mkdir()
-    (folder / "tiny.toml").write_text('usable_bytes = 655360\ncluster_bytes = 4096\nfilesystem = "fat32"\n'
-                                      'total_bytes = 700000\n', encoding="utf-8")
-    monkeypatch.setattr(catalog, "MEASURED_DIR", folder)
-    return load_card("tiny")
+    """A measured card type far too small for FAT32."""
+    return load_card(install_tiny_card(monkeypatch, tmp_path / "cards"))
 
 
 @pytest.mark.parametrize("layout", ["mbr", "superfloppy"])

@@ -21,6 +21,7 @@ from infopack.fat.image import (
     read_geometry,
     read_image_files,
 )
+from helpers import write_tree
 
 # 64 MB card with 512-byte clusters: enough clusters for a valid FAT32, fast to build.
 TEST_CARD = CardType("test64M", 60_000_000, 512, "fat32", 64_000_000)
@@ -43,12 +44,7 @@ def sha(data: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def card_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("card")
-    for rel, data in FILES.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return root
+    return write_tree(tmp_path_factory.mktemp("card"), FILES)
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from infopack.fat.image import (
     read_geometry,
     read_image_files,
 )
+from helpers import write_tree
 
 FILES = {
     "영상/바다 이야기 1화.mp4": os.urandom(300_000),
@@ -31,11 +32,7 @@ def sha(data: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def card_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("content")
-    for rel, data in FILES.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(data)
-    return root
+    return write_tree(tmp_path_factory.mktemp("content"), FILES)
 
 
 @pytest.mark.parametrize("name", ["1GB", "8GB", "64GB"])

@@ -42,6 +42,18 @@ def server(built_copy, reviewer_key):
 
 
 @contextmanager
+def chromium_page(**options):
+    """A page of Debian's Chromium (Playwright), closed when the block ends; `options` go to new_page."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(**options)
+        finally:
+            browser.close()
+
+
+@contextmanager
 def serving(out: Path, key: Path):
     """`infopack review serve OUT --port 0 --key KEY` in a subprocess, until the block ends;
     gives (the match of its URL line, the process)."""
@@ -110,68 +122,63 @@ def test_card_files_are_served_with_byte_ranges(server, built_copy):
 
 def test_reviewer_plays_decides_reloads_and_signs_off_in_chromium(server, built_copy, reviewer_key, keys_dir,
                                                                   tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
     from infopack.release.gate import unapproved_items
     base, token, port = server
     requests: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.on("request", lambda request: requests.append(request.url))
-            page.on("dialog", lambda dialog: dialog.accept())
-            page.goto(f"{base}/?token={token}")
-            assert page.locator("html").get_attribute("lang") == "ko"
-            assert "검토" in page.title()
+    with chromium_page() as page:
+        page.on("request", lambda request: requests.append(request.url))
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.goto(f"{base}/?token={token}")
+        assert page.locator("html").get_attribute("lang") == "ko"
+        assert "검토" in page.title()
 
-            played = page.evaluate("""async () => {
-                const v = document.querySelector('section[data-item="clip-01"] video');
-                v.muted = true;
-                await v.play();
-                const until = Date.now() + 5000;
-                while (v.currentTime <= 0.3 && Date.now() < until) { await new Promise(r => setTimeout(r, 100)); }
-                v.pause();
-                return {time: v.currentTime, ready: v.readyState, error: v.error && v.error.code,
-                        width: v.videoWidth, cues: v.textTracks.length && v.textTracks[0].cues
-                               ? v.textTracks[0].cues.length : -1};
-            }""")
-            assert played["error"] is None and played["time"] > 0.3 and played["ready"] >= 2, played
-            assert played["width"] > 0
-            assert played["cues"] == 2         # the WebVTT track converted from the card's subtitles
+        played = page.evaluate("""async () => {
+            const v = document.querySelector('section[data-item="clip-01"] video');
+            v.muted = true;
+            await v.play();
+            const until = Date.now() + 5000;
+            while (v.currentTime <= 0.3 && Date.now() < until) { await new Promise(r => setTimeout(r, 100)); }
+            v.pause();
+            return {time: v.currentTime, ready: v.readyState, error: v.error && v.error.code,
+                    width: v.videoWidth, cues: v.textTracks.length && v.textTracks[0].cues
+                           ? v.textTracks[0].cues.length : -1};
+        }""")
+        assert played["error"] is None and played["time"] > 0.3 and played["ready"] >= 2, played
+        assert played["width"] > 0
+        assert played["cues"] == 2         # the WebVTT track converted from the card's subtitles
 
-            clip1 = page.locator('section[data-item="clip-01"]')
-            clip1.locator('button[data-decision="approve"]').click()
-            expect(clip1.locator(".status")).to_have_text("저장됨")
-            clip2 = page.locator('section[data-item="clip-02"]')
-            clip2.locator("textarea").fill("남한식 말투가 남아 있음")
-            clip2.locator('button[data-decision="reject"]').click()
-            expect(clip2.locator(".status")).to_have_text("저장됨")
+        clip1 = page.locator('section[data-item="clip-01"]')
+        clip1.locator('button[data-decision="approve"]').click()
+        expect(clip1.locator(".status")).to_have_text("저장됨")
+        clip2 = page.locator('section[data-item="clip-02"]')
+        clip2.locator("textarea").fill("남한식 말투가 남아 있음")
+        clip2.locator('button[data-decision="reject"]').click()
+        expect(clip2.locator(".status")).to_have_text("저장됨")
 
-            page.reload()
-            assert page.locator('[data-current="clip-01"]').text_content() == "승인"
-            assert page.locator('[data-current="clip-02"]').text_content() == "거부"
-            assert page.locator('section[data-item="clip-02"] textarea').input_value() == "남한식 말투가 남아 있음"
-            assert page.locator('[data-current="clip-03"]').text_content() == "아직 판정 안 함"
+        page.reload()
+        assert page.locator('[data-current="clip-01"]').text_content() == "승인"
+        assert page.locator('[data-current="clip-02"]').text_content() == "거부"
+        assert page.locator('section[data-item="clip-02"] textarea').input_value() == "남한식 말투가 남아 있음"
+        assert page.locator('[data-current="clip-03"]').text_content() == "아직 판정 안 함"
 
-            # a click is a decision, not a signature; the sign-off result names titles, not ids
-            assert page.locator('[data-signstate="clip-01"]').text_content() == "승인함, 아직 서명 안 함"
-            page.locator("#signoff").click()
-            expect(page.locator("#signoff-result")).to_have_text("서명했습니다. 지금 서명된 승인: 바다 이야기 1화")
-            expect(page.locator('[data-signstate="clip-01"]')).to_have_text("승인함, 서명됨")
-            assert page.locator('[data-signstate="clip-02"]').text_content() == "거부, 서명 없음"
-            # a later "reject" does not unsign: the page says so, and withdrawing is its own button
-            clip3 = page.locator('section[data-item="clip-03"]')
-            clip3.locator('button[data-decision="approve"]').click()
-            page.locator("#signoff").click()
-            expect(page.locator("#signoff-result")).to_have_text("서명했습니다. 지금 서명된 승인: 바다 이야기 1화, 세포의 삶")
-            clip3.locator('button[data-decision="reject"]').click()
-            expect(clip3.locator("[data-signstate]")).to_contain_text("거부했지만 서명된 승인이 남아 있음")
-            clip3.locator("button[data-withdraw]").click()
-            expect(clip3.locator("[data-signstate]")).to_have_text("거부, 서명 없음")
-            expect(clip3.locator(".status")).to_have_text("승인을 거두었습니다: 세포의 삶")
-            assert clip3.locator("button[data-withdraw]").is_hidden()
-        finally:
-            browser.close()
+        # a click is a decision, not a signature; the sign-off result names titles, not ids
+        assert page.locator('[data-signstate="clip-01"]').text_content() == "승인함, 아직 서명 안 함"
+        page.locator("#signoff").click()
+        expect(page.locator("#signoff-result")).to_have_text("서명했습니다. 지금 서명된 승인: 바다 이야기 1화")
+        expect(page.locator('[data-signstate="clip-01"]')).to_have_text("승인함, 서명됨")
+        assert page.locator('[data-signstate="clip-02"]').text_content() == "거부, 서명 없음"
+        # a later "reject" does not unsign: the page says so, and withdrawing is its own button
+        clip3 = page.locator('section[data-item="clip-03"]')
+        clip3.locator('button[data-decision="approve"]').click()
+        page.locator("#signoff").click()
+        expect(page.locator("#signoff-result")).to_have_text("서명했습니다. 지금 서명된 승인: 바다 이야기 1화, 세포의 삶")
+        clip3.locator('button[data-decision="reject"]').click()
+        expect(clip3.locator("[data-signstate]")).to_contain_text("거부했지만 서명된 승인이 남아 있음")
+        clip3.locator("button[data-withdraw]").click()
+        expect(clip3.locator("[data-signstate]")).to_have_text("거부, 서명 없음")
+        expect(clip3.locator(".status")).to_have_text("승인을 거두었습니다: 세포의 삶")
+        assert clip3.locator("button[data-withdraw]").is_hidden()
 
     from infopack.release.keys import load_public_key
     key_id = load_public_key(reviewer_key.with_suffix(".pub")).key_id_hex
@@ -195,51 +202,40 @@ def test_reviewer_plays_decides_reloads_and_signs_off_in_chromium(server, built_
 
 
 def test_the_page_fits_a_phone_screen(server):
-    from playwright.sync_api import sync_playwright
     base, token, _ = server
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 375, "height": 740})
-            page.goto(f"{base}/?token={token}")
-            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-            video_width = page.evaluate("document.querySelector('video').getBoundingClientRect().width")
-        finally:
-            browser.close()
+    with chromium_page(viewport={"width": 375, "height": 740}) as page:
+        page.goto(f"{base}/?token={token}")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        video_width = page.evaluate("document.querySelector('video').getBoundingClientRect().width")
     assert overflow <= 0
     assert 300 <= video_width <= 375
 
 
 def test_exported_page_works_from_a_file_and_its_download_imports(run_cli, built_copy, reviewer_key, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
     page_path = built_copy / "review.html"
     assert run_cli("review", "export", built_copy, "--html", page_path,
                    "--key", reviewer_key.with_suffix(".pub")).exit_code == 0
     requests: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(accept_downloads=True)
-            page.on("request", lambda request: requests.append(request.url))
-            page.goto(page_path.as_uri())
-            ready = page.evaluate("""async () => {
-                const v = document.querySelector('section[data-item="clip-01"] video');
-                for (let i = 0; i < 50 && v.readyState < 1; i++) { await new Promise(r => setTimeout(r, 100)); }
-                return {ready: v.readyState, cues: v.textTracks[0].cues.length};
-            }""")
-            assert ready["ready"] >= 1 and ready["cues"] == 2
-            page.locator('section[data-item="photo-01"] button[data-decision="approve"]').click()
-            song = page.locator('section[data-item="song-01"]')
-            song.locator("textarea").fill("노래가 너무 큼")
-            song.locator('button[data-decision="changes"]').click()
-            page.reload()
-            expect(page.locator('[data-current="song-01"]')).to_have_text("수정 필요")
-            with page.expect_download() as info:
-                page.locator("#download").click()
-            downloaded = tmp_path / info.value.suggested_filename
-            info.value.save_as(downloaded)
-        finally:
-            browser.close()
+    with chromium_page(accept_downloads=True) as page:
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(page_path.as_uri())
+        ready = page.evaluate("""async () => {
+            const v = document.querySelector('section[data-item="clip-01"] video');
+            for (let i = 0; i < 50 && v.readyState < 1; i++) { await new Promise(r => setTimeout(r, 100)); }
+            return {ready: v.readyState, cues: v.textTracks[0].cues.length};
+        }""")
+        assert ready["ready"] >= 1 and ready["cues"] == 2
+        page.locator('section[data-item="photo-01"] button[data-decision="approve"]').click()
+        song = page.locator('section[data-item="song-01"]')
+        song.locator("textarea").fill("노래가 너무 큼")
+        song.locator('button[data-decision="changes"]').click()
+        page.reload()
+        expect(page.locator('[data-current="song-01"]')).to_have_text("수정 필요")
+        with page.expect_download() as info:
+            page.locator("#download").click()
+        downloaded = tmp_path / info.value.suggested_filename
+        info.value.save_as(downloaded)
     assert all(u.startswith(("file://", "data:", "blob:")) for u in requests), requests
     result = run_cli("review", "import", built_copy, downloaded)
     assert result.exit_code == 0, result.output

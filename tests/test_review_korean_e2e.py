@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PASSPHRASE
-from test_review_e2e import CHROMIUM, CHROMIUM_ARGS, serving
+from test_review_e2e import chromium_page, serving
 
 MESSY_SRT = """1
 00:00:00,100 --> 00:00:00,400
@@ -139,7 +139,6 @@ def korean_notes(out: Path) -> list[str]:
 
 
 def test_every_message_is_korean_in_the_app_report_and_export(served, avi_copy, run_cli):
-    from playwright.sync_api import sync_playwright
     from infopack.notes import Note, check_texts
     from infopack.review.model import load_bundle
     from infopack.review.render import REPORT, render_page
@@ -158,18 +157,13 @@ def test_every_message_is_korean_in_the_app_report_and_export(served, avi_copy, 
     # the bundle really needs every kind of message: scrub, timing fix, cleaning, reading speed
     assert {"cue-credit-removed", "cue-url-removed", "cue-overlap-trimmed", "cue-extended",
             "cue-reading-speed", "cue-tags-removed"} <= codes
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            pages = {}
-            for name, address in (("the app", url), ("report.html", (avi_copy / "report.html").as_uri()),
-                                  ("the exported page", export.as_uri())):
-                page.goto(address)
-                assert page.locator("html").get_attribute("lang") == "ko"
-                pages[name] = page.evaluate(PAGE_TEXT)
-        finally:
-            browser.close()
+    with chromium_page() as page:
+        pages = {}
+        for name, address in (("the app", url), ("report.html", (avi_copy / "report.html").as_uri()),
+                              ("the exported page", export.as_uri())):
+            page.goto(address)
+            assert page.locator("html").get_attribute("lang") == "ko"
+            pages[name] = page.evaluate(PAGE_TEXT)
     meaning = check_texts("meta-encoder-string", "ko")[0]
     english = render_page(load_bundle(avi_copy), mode=REPORT, lang="en", thumb=lambda item, what: None)
     assert len([t for t in english_templates() if t in english]) > 20       # the same check sees English
@@ -184,29 +178,23 @@ def test_every_message_is_korean_in_the_app_report_and_export(served, avi_copy, 
 
 
 def test_a_legacy_avi_item_plays_from_a_review_copy_and_shows_its_burned_in_transcript(served, avi_copy):
-    from playwright.sync_api import sync_playwright
     url, _ = served
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(url)
-            sea = page.locator('section[data-item="sea"]')
-            assert sea.locator("video").get_attribute("src") == "proxy/sea.mp4"
-            assert sea.locator("[data-proxy]").is_visible()
-            played = page.evaluate("""async () => {
-                const v = document.querySelector('section[data-item="sea"] video');
-                v.muted = true;
-                await v.play();
-                const until = Date.now() + 20000;
-                while (v.currentTime <= 0.5 && Date.now() < until) { await new Promise(r => setTimeout(r, 100)); }
-                v.pause();
-                return {time: v.currentTime, ready: v.readyState, error: v.error && v.error.code, width: v.videoWidth};
-            }""")
-            marks = sea.locator("ol.cues mark").all_text_contents()
-            hint = sea.locator(".transcript p.hint").first.text_content()
-        finally:
-            browser.close()
+    with chromium_page() as page:
+        page.goto(url)
+        sea = page.locator('section[data-item="sea"]')
+        assert sea.locator("video").get_attribute("src") == "proxy/sea.mp4"
+        assert sea.locator("[data-proxy]").is_visible()
+        played = page.evaluate("""async () => {
+            const v = document.querySelector('section[data-item="sea"] video');
+            v.muted = true;
+            await v.play();
+            const until = Date.now() + 20000;
+            while (v.currentTime <= 0.5 && Date.now() < until) { await new Promise(r => setTimeout(r, 100)); }
+            v.pause();
+            return {time: v.currentTime, ready: v.readyState, error: v.error && v.error.code, width: v.videoWidth};
+        }""")
+        marks = sea.locator("ol.cues mark").all_text_contents()
+        hint = sea.locator(".transcript p.hint").first.text_content()
     assert played["error"] is None and played["ready"] >= 2 and played["time"] > 0.5 and played["width"] > 0, played
     assert marks == ["아이스크림을", "주스를", "셀카를", "카톡으로"]
     assert "화면에 새긴 자막" in hint
@@ -219,21 +207,16 @@ def test_a_legacy_avi_item_plays_from_a_review_copy_and_shows_its_burned_in_tran
 
 def test_a_glossary_entry_confirmed_in_the_app_is_applied_only_under_a_policy_trusting_that_reviewer(
         served, avi_copy, reviewer_key, keys_dir, run_cli, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
     from infopack.release.keys import keygen, load_public_key
     url, _ = served
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(url)
-            entry = page.locator('section[data-item="sea"] ul.glossary li[data-sk="아이스크림"]')
-            entry.locator('button[data-glossary="confirm"]').click()
-            expect(entry.locator(".glossary-state")).to_have_text("맞다고 확인함 · 저장하고 서명함")
-            page.reload()
-            expect(entry.locator(".glossary-state")).to_have_text("맞다고 확인함")
-        finally:
-            browser.close()
+    with chromium_page() as page:
+        page.goto(url)
+        entry = page.locator('section[data-item="sea"] ul.glossary li[data-sk="아이스크림"]')
+        entry.locator('button[data-glossary="confirm"]').click()
+        expect(entry.locator(".glossary-state")).to_have_text("맞다고 확인함 · 저장하고 서명함")
+        page.reload()
+        expect(entry.locator(".glossary-state")).to_have_text("맞다고 확인함")
     reviewer = load_public_key(reviewer_key.with_suffix(".pub")).key_id_hex
     decisions = avi_copy / "reviews" / f"glossary-{reviewer}.toml"
     assert 'sk = "아이스크림"' in decisions.read_text(encoding="utf-8")
