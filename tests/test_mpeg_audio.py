@@ -35,7 +35,7 @@ from infopack.profiles import load_profile
 
 SECONDS = 3
 TONE = f"aevalsrc=0.5*sin(440*2*PI*t)|0.4*sin(554*2*PI*t):s=48000:d={SECONDS}"
-NOISE = f"anoisesrc=c=pink:a=0.3:r=48000:d={SECONDS}"
+NOISE = f"anoisesrc=c=pink:a=0.3:r=48000:d={SECONDS}:seed=1"   # a fixed seed: the same bytes on every run
 BARE_MP3 = ["-write_xing", "0", "-id3v2_version", "0", "-write_id3v1", "0"]   # as kinds/audio.py writes .mp3
 
 # id: (source, rate control, channels, sample rate)
