@@ -45,11 +45,30 @@ def templates(lang: str) -> dict[str, str]:
 
 
 def render(code: str, params: dict, lang: str = SOURCE_LANGUAGE) -> str:
-    """A note's text in `lang` (its English text where that catalogue lacks the code)."""
+    """A note's text in `lang` (its English text where that catalogue lacks the code).
+
+    A parameter may itself be a note (a reason inside a refusal) or a list of notes, joined
+    with "; ": each is rendered in `lang` too.
+    """
     template = templates(lang).get(code) or templates(SOURCE_LANGUAGE).get(code)
     if template is None:
         raise ValueError(f"note {code!r} is not in {MESSAGES_DIR.name}/{SOURCE_LANGUAGE}.toml")
-    return template.format(**params)
+    return template.format(**{name: _rendered(value, lang) for name, value in params.items()})
+
+
+def _rendered(value, lang: str):
+    if isinstance(value, list | tuple):
+        return "; ".join(str(_rendered(part, lang)) for part in value)
+    if isinstance(value, Note) or (isinstance(value, dict) and "code" in value):
+        return localise(value, lang)
+    return value
+
+
+def _kept(value):
+    """A parameter as a report keeps it: nested notes as their dicts."""
+    if isinstance(value, list | tuple):
+        return [_kept(part) for part in value]
+    return note_dict(value) if isinstance(value, Note) else value
 
 
 class Note(str):
@@ -70,7 +89,8 @@ class Note(str):
         return render(self.code, self.params, lang)
 
     def to_dict(self) -> dict:
-        return {"code": self.code, "params": dict(self.params), "text": str(self)}
+        return {"code": self.code, "params": {name: _kept(value) for name, value in self.params.items()},
+                "text": str(self)}
 
 
 def _note(code: str, params: dict) -> Note:

@@ -2,7 +2,8 @@
 
 A legacy-avi bundle (MPEG-4 Part 2 and MP3 in AVI, subtitles burned in) whose subtitles
 need every kind of message: lint flags, scrubbed credits and addresses, timing fixes,
-reading-speed warnings, and a scan finding. The page, report.html and the exported page
+reading-speed warnings, a scan finding, why its subtitles were chosen and a film left
+without Korean subtitles. The page, report.html and the exported page
 say all of it in Korean (no English template of the catalogues appears: the templates are
 read from the catalogue, so the test follows it); the AVI plays from a review copy made
 from the card file; the burned-in subtitles' transcript shows the flagged words; a glossary
@@ -57,6 +58,11 @@ subtitles = ["subs/messy.srt"]
 id = "song"
 title = "아침 노래"
 source = "media/song01.mp3"
+
+[[items]]
+id = "foreign"
+title = "외국 영화"
+source = "media/clip02.mkv"
 """
 
 # Every message the page shows, read from the live page: its text without script and style,
@@ -145,7 +151,7 @@ def test_every_message_is_korean_in_the_app_report_and_export(served, avi_copy, 
     url, proc = served
     # a trace the build would never leave (it zeroes LAME's name and writes no encoder string),
     # added to the card copy so the app and the exported page have a scan finding to say in Korean
-    [avi] = avi_copy.glob("card-01/**/*.avi")
+    [avi] = [path for path in avi_copy.glob("card-01/**/*.avi") if path.stem == "bada"]     # "바다", romanised for the player
     with avi.open("ab") as handle:
         handle.write(b"\0Lavf58.76.100\0")
     export = avi_copy / "review.html"
@@ -173,6 +179,8 @@ def test_every_message_is_korean_in_the_app_report_and_export(served, avi_copy, 
         assert not missing, f"{name} lacks {missing[:3]}"
         assert "남한 말 '아이스크림'" in text, name                      # a lint flag, in Korean
         assert (meaning in text) == (name != "report.html"), name     # the scan finding (report.html: the build's scan)
+        assert "목록 파일에 적힌 자막 파일" in text, name               # why the subtitles came from messy.srt
+        assert "foreign: 한국어 자막 없음 (영상 옆에 자막 파일이 없고 영상 안에도 자막 트랙이 없음)" in text, name
     proc.terminate()
     assert Note("review-serving").text("ko") in proc.communicate(timeout=10)[1]
 
@@ -200,7 +208,7 @@ def test_a_legacy_avi_item_plays_from_a_review_copy_and_shows_its_burned_in_tran
     assert "화면에 새긴 자막" in hint
     # the copy lives with the reviews, never on the card or in its manifest
     copies = list((avi_copy / "reviews" / ".proxies").glob("*.mp4"))
-    assert len(copies) == 1
+    assert len(copies) == 2                                     # one per AVI video: sea and foreign
     manifest = (avi_copy / "card-01.manifest.json").read_text(encoding="utf-8")
     assert ".mp4" not in manifest and not list((avi_copy / "card-01").rglob("*.mp4"))
 

@@ -174,8 +174,8 @@ def test_release_mkv_korean_track_reaches_card_without_the_english_one(corpus):
     report = item_report(corpus["out"], "release")
     assert report["subtitle_source"] == 'release.mkv track 2 (kor, "Korean", subrip)'
     assert report["subtitle_source_kind"] == "text track" and report["subtitles_missing"] is False
-    assert report["not_chosen"] == [{"source": 'release.mkv track 1 (eng, "English", subrip)',
-                                     "why": "not Korean: language tag eng"}]
+    assert [(left["source"], said([left["why"]])) for left in report["not_chosen"]] == [
+        ('release.mkv track 1 (eng, "English", subrip)', ["not Korean: language tag eng"])]
 
 
 def test_aegisub_ass_track_arrives_without_its_credits(corpus):
@@ -196,14 +196,14 @@ def test_untagged_track_is_taken_for_its_hangul_and_the_english_one_left(corpus)
     sidecar, soft, raw = delivered(corpus, "und")
     assert sidecar == soft == KO_TEXTS and not any(word in raw for word in ENGLISH_WORDS)
     report = item_report(corpus["out"], "und")
-    assert report["subtitle_choice"] == "the only Korean source: tag none, but 100% of its letters are Hangul"
+    assert said([report["subtitle_choice"]]) == ["the only Korean source: tag none, but 100% of its letters are Hangul"]
 
 
 def test_forced_track_is_passed_over_for_the_full_one(corpus):
     sidecar, soft, raw = delivered(corpus, "forced")
     assert sidecar == soft == KO_TEXTS and "서울역" not in raw
     [left] = item_report(corpus["out"], "forced")["not_chosen"]
-    assert "forced or signs only" in left["why"]
+    assert "forced or signs only" in said([left["why"]])[0]
 
 
 def test_forced_only_track_means_no_subtitles_and_the_report_says_so(corpus):
@@ -212,10 +212,11 @@ def test_forced_only_track_means_no_subtitles_and_the_report_says_so(corpus):
     assert soft_track(card_file(out, result, "forced-only", "main")) == ""
     report = item_report(out, "forced-only")
     assert report["subtitles_missing"] is True and report["subtitle_source"] is None
-    assert report["missing_message"].startswith("item forced-only: no Korean subtitles (no Korean subtitles "
-                                                 "among the sources looked at: forced-only.mkv track 1")
+    [message] = said([report["missing_message"]])
+    assert message.startswith("item forced-only: no Korean subtitles (no Korean subtitles "
+                              "among the sources looked at: forced-only.mkv track 1")
     assert report_of(out)["no_korean_subtitles"] == ["forced-only"]
-    assert {"event": "no-subtitles", "item": "forced-only", "message": report["missing_message"]} in corpus["events"]
+    assert {"event": "no-subtitles", "item": "forced-only", "message": message} in corpus["events"]
 
 
 def test_short_last_cue_near_the_end_builds_and_is_on_the_card(corpus):
@@ -293,7 +294,7 @@ def test_the_manifest_chooses_one_of_two_korean_files(two_korean_files, curator_
     assert soft_texts(card_file(out, result, "film-01", "main")) == ["바다가 보입니다"]
     report = item_report(out, "film-01")
     assert report["subtitle_source"] == "film.smi" and report["encoding"] == "cp949"
-    assert report["subtitle_choice"] == "named in the manifest"
+    assert said([report["subtitle_choice"]]) == ["named in the manifest"]
     assert_output_says_nothing_of_staging(out, events)
 
 
@@ -369,12 +370,15 @@ def test_without_require_the_same_bundle_builds_and_every_report_flags_it(unsubt
     assert report["no_korean_subtitles"] == ["foreign"]
     foreign, korean = (item_report(out, i) for i in ("foreign", "korean"))
     assert foreign["subtitles_missing"] is True and korean["subtitles_missing"] is False
-    assert korean["subtitle_choice"].endswith("; the soundtrack is tagged Korean")
+    assert said([korean["subtitle_choice"]])[0].endswith("; the soundtrack is tagged Korean")
     html = (out / "report.html").read_text(encoding="utf-8")
     assert html.count(messages("ko")["no_korean_subtitles"]) == 2      # the item, its table-of-contents mark
-    assert 'class="bad no-subtitles"' in html and "item foreign: no Korean subtitles" in html
+    assert 'class="bad no-subtitles"' in html and "foreign: 한국어 자막 없음 (영상 옆에 자막 파일이 없고" in html
+    assert "; 소리가 한국어로 표시되어 있음" in html                          # why the Korean film needs none
+    assert "no Korean subtitles" not in html and "soundtrack" not in html
     served = render_page(load_bundle(out), mode=SERVE, lang="en", thumb=lambda item, what: None)
     assert served.count(messages("en")["no_korean_subtitles"]) == 2       # the review app, in English too
+    assert "item foreign: no Korean subtitles (no subtitle files beside the source" in served
     planned = run_cli("plan", path)
     assert planned.exit_code == 0 and "foreign: NO KOREAN SUBTITLES" in planned.output
     assert "korean: none (no subtitle files beside the source and no subtitle tracks in it; " not in planned.output
@@ -397,8 +401,8 @@ def test_subtitles_scrubbed_to_nothing_are_flagged_like_none(unsubtitled, curato
     report = result.items[0].subtitles
     assert report["empty"] and report["subtitles_missing"]
     assert "cue 2: nothing left after scrubbing; cue removed" in said(report["removals"])
-    assert report["missing_message"] == ("item foreign: no Korean subtitles (credits.srt has no cue left once "
-                                         "scrubbed and cleaned: see its removals)")
+    assert said([report["missing_message"]]) == ["item foreign: no Korean subtitles (credits.srt has no cue left "
+                                                 "once scrubbed and cleaned: see its removals)"]
     assert report_of(tmp_path / "out")["no_korean_subtitles"] == ["foreign"]
     with pytest.raises(UsageError, match=r"item foreign: no Korean subtitles \(credits.srt has no cue left"):
         build(manifest(unsubtitled, items, require=True), tmp_path / "out2", curator_key, jobs=1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from infopack.errors import InfopackError, UsageError
+from infopack.notes import localise
 from infopack.subtitles import (SourceReader, SubtitleDoc, SubtitleSource, SubtitleSpec, burn_in_filter,
                                 burn_in_graph, choose_source, clean, embedded_sources, end_limit_ms, extract_track,
                                 find_sidecars, hangul_share, list_tracks, missing_message, ocr_summary, ocr_track,
@@ -76,7 +77,10 @@ def test_korean_srt_track_is_chosen_over_english_without_any_sidecar(ko_en_mkv, 
     report = choice.to_report()
     assert report["subtitle_source_kind"] == "text track" and not report["subtitles_missing"]
     assert report["not_chosen"] == [{"source": 'film.mkv track 1 (eng, "English", subrip)',
-                                     "why": "not Korean: language tag eng"}]
+                                     "why": {"code": "track-other-language", "params": {"language": "eng"},
+                                             "text": "not Korean: language tag eng"}}]
+    assert localise(report["not_chosen"][0]["why"], "ko") == "한국어 아님: 언어 표시 eng"
+    assert localise(report["subtitle_choice"], "ko") == "하나뿐인 한국어 자막: 언어 표시 kor"
 
 
 def test_extraction_is_bit_exact_and_copies_subrip_as_it_is(ko_en_mkv, tmp_path):
@@ -159,6 +163,9 @@ def test_only_a_forced_track_means_no_subtitles_said_out_loud(corpus, forced_and
     message = missing_message(choice, "film-01")
     assert message.startswith("item film-01: no Korean subtitles (no Korean subtitles among the sources looked at: "
                               'forced-only.mkv track 1 (kor, "Korean (Forced)", subrip): forced or signs only')
+    assert message.text("ko").startswith("film-01: 한국어 자막 없음 (살펴본 자막 가운데 한국어 자막이 없음: "
+                                         'forced-only.mkv track 1 (kor, "Korean (Forced)", subrip): 일부만 보이는 자막')
+    assert localise(message.to_dict(), "ko") == message.text("ko")       # as report.json keeps it
     with pytest.raises(UsageError, match=r"^bundle.toml: item film-01: no Korean subtitles"):
         require_subtitles(choice, item_id="film-01", manifest="bundle.toml")
 
@@ -446,7 +453,7 @@ def test_image_track_of_unknown_language_is_never_taken_silently():
     choice = choose_source(SubtitleSpec("auto"), [], embedded_sources("m.mkv", data), measured.append, item_id="x")
     assert choice.chosen is None and choice.missing and measured == []
     assert [c.reason for c in choice.not_chosen] == [
-        "language unclear (tag eng, title 'Korean') and its text is pictures; "
+        "language unclear (tag eng, 'Korean') and its text is pictures; "
         'if it is Korean, choose it with subtitles = ["track:1"]',
         'language unknown (tag none) and its text is pictures; if it is Korean, choose it with subtitles = ["track:2"]',
         "codec dvb_teletext cannot be read as subtitles"]

@@ -20,6 +20,7 @@ from infopack.kinds import REGISTRY, probe_source
 from infopack.kinds.base import EncodeJob, Produced
 from infopack.kinds.probe import MediaInfo, info_from_json, info_to_json
 from infopack.manifest import Bundle, Item
+from infopack.notes import localise
 from infopack.profiles import Profile
 from infopack.progress import reporting
 from infopack.tools import logging_commands
@@ -101,7 +102,7 @@ def _encode_item(ctx: JobContext, item: Item, info: MediaInfo, video_bitrate: in
                                       manifest=ctx.bundle.manifest_path, require=ctx.bundle.require_subtitles,
                                       reviewed=ctx.reviewed or None)
         if subs is not None and subs.report.get("subtitles_missing"):
-            ctx.progress({"event": "no-subtitles", "item": item.id, "message": subs.report["missing_message"]})
+            ctx.progress({"event": "no-subtitles", "item": item.id, "message": localise(subs.report["missing_message"], "en")})
     job = EncodeJob(item=item, info=info, profile=ctx.profile, work_dir=item_dir, subtitles=subs,
                     video_bitrate=video_bitrate)
     report = subs.report if subs else None

@@ -17,6 +17,7 @@ from infopack.errors import CheckFailed
 from infopack.fat.image import DEFAULT_LAYOUT, LAYOUTS
 from infopack.manifest import load_manifest
 from infopack.manifest.titles import refuse_identifying_titles
+from infopack.notes import localise
 from infopack.release.gate import review_gate
 from infopack.release.keys import load_curator_key
 from infopack.review.report import write_report_html
@@ -86,7 +87,7 @@ def build(manifest: Path, out: Path, key_path: Path, jobs: int | None, image: bo
         click.echo(f"left out: {item_id} ({result.left_out_reasons.get(item_id, 'did not fit')})")
     for item in result.items:
         if (item.subtitles or {}).get("subtitles_missing"):
-            click.echo(f"warning: {item.subtitles['missing_message']}")
+            click.echo(f"warning: {localise(item.subtitles['missing_message'], 'en')}")
     for split in result.splits:
         click.echo(split.line())
     if result.repacked:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infopack.errors import UsageError
+from infopack.notes import Note, note_dict
 from infopack.kinds.base import Kind, PreparedSubtitles, Source
 from infopack.kinds.fonts import KoreanFont, find_korean_font
 from infopack.kinds.probe import MediaInfo
@@ -150,17 +151,17 @@ def prepare_subtitles(item: Source, info: MediaInfo, profile: Profile, work_dir:
     refuse_if_required(choice, info, item.id, manifest, require)
     report = choice.to_report() | {"subtitles_missing": flagged(choice, info)}
     if report["subtitles_missing"]:
-        report["missing_message"] = missing_message(choice, item.id)
+        report["missing_message"] = note_dict(missing_message(choice, item.id))
     elif choice.missing:
-        report["subtitle_choice"] += "; the soundtrack is tagged Korean"
+        report["subtitle_choice"] = note_dict(Note("choice-korean-audio", reason=choice.reason))
     chosen, spec = choice.chosen, profile.subtitles
     if chosen is None:
         return PreparedSubtitles(None, None, None, report)
     track = chosen.track
     key = {"kind": chosen.kind, "track": track.index if track else None, "codec": track.codec if track else None}
     if track is not None and track.kind == "image" and spec.burn:
-        report["warnings"] = [*choice.warnings, f"file: {chosen.describe()} is pictures: burned into the video "
-                                                f"as they are (no text to check here; check them in the video)"]
+        report["warnings"] = [*report["choice_warnings"], note_dict(Note("track-burned-pictures",
+                                                                        source=chosen.describe()))]
         return PreparedSubtitles(None, None, None, report, burn_track=track, source_key=key)
     doc = prepare_for_media(reader.doc(chosen), duration_s=info.duration, fps=fps,
                             max_chars_per_line=spec.max_chars_per_line, max_lines=spec.max_lines,
@@ -168,7 +169,7 @@ def prepare_subtitles(item: Source, info: MediaInfo, profile: Profile, work_dir:
     report |= document_report(doc)
     if reviewed:
         report["glossary_changes"] = glossary_changes(doc)
-    report["warnings"] = [*choice.warnings, *report["warnings"]]
+    report["warnings"] = [*report["choice_warnings"], *report["warnings"]]
     if report.get("ocr"):
         key["ocr"] = [doc.encoding, tesseract_version()]
     if not doc.cues:
@@ -197,11 +198,10 @@ def emptied(chosen: SubtitleSource, info: MediaInfo, item_id: str, manifest: Pat
     as finding none."""
     if info.korean_audio:
         return {"empty": True}
-    message = (f"item {item_id}: no Korean subtitles ({chosen.describe()} has no cue left once scrubbed and "
-               f"cleaned: see its removals)")
+    message = Note("subtitles-emptied", item=item_id, source=chosen.describe())
     if require:
         raise UsageError(manifest, f"{message} ([bundle] require_subtitles = true)")
-    return {"empty": True, "subtitles_missing": True, "missing_message": message}
+    return {"empty": True, "subtitles_missing": True, "missing_message": note_dict(message)}
 
 
 def document_report(doc: SubtitleDoc) -> dict:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from infopack.errors import InfopackError, UsageError
+from infopack.notes import Note, note_dict
 from infopack.subtitles.names import KOREAN_NAME_TAGS, name_language
 from infopack.subtitles.sources import KOREAN_SHARE, SubtitleSource, hangul_share
 
@@ -88,16 +89,16 @@ def parse_subtitles_spec(value, *, manifest: str | os.PathLike | None = None,
 class Considered:
     """A source that was looked at and not taken, and why."""
     source: SubtitleSource
-    reason: str
+    reason: Note
 
 
 @dataclass(frozen=True)
 class Choice:
     """The chosen source (or None), why, and every other source with the reason it was left."""
     chosen: SubtitleSource | None
-    reason: str
+    reason: Note
     not_chosen: tuple[Considered, ...] = ()
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Note, ...] = ()
     explicit: bool = False        # the manifest decided (a file, a track, or "none")
 
     @property
@@ -105,14 +106,20 @@ class Choice:
         """No subtitles, and the curator did not ask for none: `[bundle] require_subtitles` refuses this."""
         return self.chosen is None and not self.explicit
 
+    def looked_at(self) -> list[Note]:
+        """Each source left, with why: what a missing-subtitles message lists."""
+        return [Note("source-why", source=c.source.describe(), why=c.reason) for c in self.not_chosen]
+
     def to_report(self) -> dict:
+        """For report.json: the reasons as notes (code, parameters, English text), so the review
+        shows them in the reader's language."""
         return {
             "subtitle_source": self.chosen.describe() if self.chosen else None,
             "subtitle_source_kind": self.chosen.kind if self.chosen else None,
-            "subtitle_choice": self.reason,
+            "subtitle_choice": note_dict(self.reason),
             "subtitles_missing": self.missing,
-            "not_chosen": [{"source": c.source.describe(), "why": c.reason} for c in self.not_chosen],
-            "choice_warnings": list(self.warnings),
+            "not_chosen": [{"source": c.source.describe(), "why": note_dict(c.reason)} for c in self.not_chosen],
+            "choice_warnings": [note_dict(w) for w in self.warnings],
         }
 
 
@@ -136,16 +143,15 @@ def choose_source(spec: SubtitleSpec, sidecars: list[SubtitleSource], tracks: li
     """
     where = f"item {item_id}"
     if spec.mode == "none":
-        return Choice(None, 'the manifest says subtitles = "none"', tuple(
-            Considered(s, 'not used: the manifest says subtitles = "none"') for s in sidecars + tracks),
-            explicit=True)
+        return Choice(None, Note("choice-manifest-none"), tuple(
+            Considered(s, Note("source-unused-none")) for s in sidecars + tracks), explicit=True)
     if spec.mode == "file":
         if len(sidecars) != 1:
             raise ValueError("mode 'file' needs exactly the one named sidecar")
         chosen = sidecars[0]
         warnings = _file_warnings(chosen, read_text)
-        return Choice(chosen, "named in the manifest", tuple(
-            Considered(t, f"not used: the manifest names {chosen.display}") for t in tracks),
+        return Choice(chosen, Note("choice-manifest-file"), tuple(
+            Considered(t, Note("source-unused-file", file=chosen.display)) for t in tracks),
             tuple(warnings), explicit=True)
     if spec.mode == "track":
         return _named_track(spec.track, tracks, where, manifest)
@@ -157,11 +163,9 @@ def choose_source(spec: SubtitleSpec, sidecars: list[SubtitleSource], tracks: li
                                                         for c in verdicts.korean)
                                    + ' in its [[items]] entry (or subtitles = "none")')
     if verdicts.korean:
-        return Choice(verdicts.korean[0].source, f"the only Korean source: {verdicts.korean[0].reason}",
+        return Choice(verdicts.korean[0].source, Note("choice-only-korean", why=verdicts.korean[0].reason),
                       tuple(verdicts.other))
-    looked = "no subtitle files beside the source and no subtitle tracks in it" if not verdicts.other \
-        else "no Korean subtitles among the sources looked at"
-    return Choice(None, looked, tuple(verdicts.other))
+    return Choice(None, Note("choice-no-korean" if verdicts.other else "choice-no-sources"), tuple(verdicts.other))
 
 
 def judge_sources(sidecars: list[SubtitleSource], tracks: list[SubtitleSource],
@@ -182,59 +186,58 @@ def spec_for(source: SubtitleSource) -> str:
     return SubtitleSpec("file", file=source.display).to_toml()
 
 
-def _measure(source: SubtitleSource, read_text) -> tuple[float | None, str]:
-    """(Hangul share, "") or (None, why it could not be read)."""
+def _measure(source: SubtitleSource, read_text) -> tuple[float | None, Note | None]:
+    """(Hangul share, None) or (None, why it could not be read)."""
     try:
-        return hangul_share(read_text(source)), ""
+        return hangul_share(read_text(source)), None
     except InfopackError as exc:
-        return None, f"unreadable: {exc.problem}"
+        return None, Note("source-unreadable", problem=exc.problem)
 
 
 def _judge_sidecar(source: SubtitleSource, read_text, verdicts: Verdicts) -> None:
     word = name_language(source.path)
     if word is not None and word not in KOREAN_NAME_TAGS:
-        verdicts.other.append(Considered(source, f"not Korean: the file name says {word!r}"))
+        verdicts.other.append(Considered(source, Note("source-name-not-korean", word=word)))
         return
     share, problem = _measure(source, read_text)
     if share is None:
         verdicts.other.append(Considered(source, problem))
     elif share >= KOREAN_SHARE:
-        named = f"the file name says {word!r}, " if word else ""
-        verdicts.korean.append(Considered(source, f"{named}{share:.0%} of its letters are Hangul"))
+        verdicts.korean.append(Considered(source, Note("source-name-hangul", word=word, share=share) if word
+                                          else Note("source-hangul", share=share)))
     else:
-        verdicts.other.append(Considered(source, f"not Korean: {share:.0%} of its letters are Hangul"))
+        verdicts.other.append(Considered(source, Note("source-not-korean-share", share=share)))
 
 
 def _judge_track(source: SubtitleSource, read_text, verdicts: Verdicts) -> None:
     track = source.track
     said_korean = track.korean_tag or track.korean_title
-    why_korean = f"language tag {track.language}" if track.korean_tag else f"title {track.title!r}"
+    tag = track.language or "none"
     if track.kind == "unsupported":
-        reason = f"codec {track.codec or 'unknown'} cannot be read as subtitles"
+        reason = Note("track-codec-unreadable", codec=track.codec or "unknown")
     elif track.partial:
-        reason = "forced or signs only: it shows some lines (signs, foreign speech), not all the dialogue"
+        reason = Note("track-partial")
     elif track.commentary:
-        reason = "a commentary track"
+        reason = Note("track-commentary")
     elif said_korean and not track.known_other_language:
-        kind = ", pictures: burned in or read by OCR" if track.kind == "image" else ""
-        verdicts.korean.append(Considered(source, why_korean + kind))
+        why = Note("track-tagged-korean", language=track.language) if track.korean_tag \
+            else Note("track-titled-korean", title=track.title)
+        verdicts.korean.append(Considered(source, Note("track-pictures", why=why) if track.kind == "image" else why))
         return
     elif track.known_other_language and not said_korean:
-        reason = f"not Korean: language tag {track.language}"
+        reason = Note("track-other-language", language=track.language)
     elif track.kind == "image":
-        unclear = f"tag {track.language or 'none'}" + (f", title {track.title!r}" if track.title else "")
-        reason = (f"language {'unclear' if said_korean else 'unknown'} ({unclear}) and its text is pictures; "
-                  f"if it is Korean, choose it with subtitles = {spec_for(source)}")
+        reason = Note("track-pictures-unclear" if said_korean else "track-pictures-unknown", language=tag,
+                      title=f", {track.title!r}" if track.title else "", spec=spec_for(source))
     else:
         share, problem = _measure(source, read_text)
         if share is None:
             reason = problem
         elif share >= KOREAN_SHARE:
-            tag = f"tag {track.language or 'none'}"
-            verdicts.korean.append(Considered(source, f"{tag}, but {share:.0%} of its letters are Hangul"))
+            verdicts.korean.append(Considered(source, Note("track-hangul", language=tag, share=share)))
             return
         else:
-            reason = f"not Korean: tag {track.language or 'none'}, {share:.0%} of its letters are Hangul"
+            reason = Note("track-not-korean-share", language=tag, share=share)
     verdicts.other.append(Considered(source, reason))
 
 
@@ -250,32 +253,31 @@ def _named_track(number: int, tracks: list[SubtitleSource], where: str, manifest
                                    f"read as subtitles; choose another track or a subtitle file")
     warnings = []
     if track.known_other_language and not track.korean_title:
-        warnings.append(f"{chosen.describe()} is tagged {track.language!r}, not Korean")
+        warnings.append(Note("track-chosen-other-language", source=chosen.describe(), language=track.language))
     if track.partial:
-        warnings.append(f"{chosen.describe()} is forced or signs only: it may show only some lines")
-    others = tuple(Considered(s, f"not used: the manifest chooses track {number}")
-                   for s in tracks if s is not chosen)
-    return Choice(chosen, "chosen in the manifest", others, tuple(warnings), explicit=True)
+        warnings.append(Note("track-chosen-partial", source=chosen.describe()))
+    others = tuple(Considered(s, Note("source-unused-track", track=number)) for s in tracks if s is not chosen)
+    return Choice(chosen, Note("choice-manifest-track"), others, tuple(warnings), explicit=True)
 
 
-def _file_warnings(source: SubtitleSource, read_text) -> list[str]:
+def _file_warnings(source: SubtitleSource, read_text) -> list[Note]:
     """A named file is used as named, but one with little Hangul is worth a loud warning."""
     share, problem = _measure(source, read_text)
     if share is None:
         return []          # the build reads it again and stops with the reader's own message
     if share < KOREAN_SHARE:
-        return [f"{source.display}: only {share:.0%} of its letters are Hangul; is it the Korean subtitle?"]
+        return [Note("file-named-low-hangul", file=source.display, share=share)]
     return []
 
 
-def missing_message(choice: Choice, item_id: str) -> str | None:
+def missing_message(choice: Choice, item_id: str) -> Note | None:
     """One line for an item left without subtitles the curator did not refuse (None otherwise):
     a warning in the build's report, or with `[bundle] require_subtitles` the refusal."""
     if not choice.missing:
         return None
-    looked = "; ".join(f"{c.source.describe()}: {c.reason}" for c in choice.not_chosen)
-    return (f"item {item_id}: no Korean subtitles ({choice.reason}{': ' + looked if looked else ''}); name a "
-            f'file or track with subtitles = ["FILE"] or ["track:N"], or write subtitles = "none" if it needs none')
+    if choice.not_chosen:
+        return Note("subtitles-missing-looked", item=item_id, reason=choice.reason, looked=choice.looked_at())
+    return Note("subtitles-missing", item=item_id, reason=choice.reason)
 
 
 def require_subtitles(choice: Choice, *, item_id: str, manifest: str | os.PathLike | None = None) -> None:
