@@ -21,7 +21,8 @@ from test_resume import assert_same_build
 
 from infopack.build import build, cluster as cluster_module
 from infopack.build.executors import ExecutorChoice, scheduler_address
-from infopack.build.remote import RemoteBuild, check_file, differences, input_marks, machine_facts
+from infopack.build.remote import (RemoteBuild, check_file, differences, input_marks, machine_facts,
+                                   reads_pictures)
 from infopack.errors import InfopackError, UsageError
 from infopack.manifest import load_manifest
 from infopack.profiles import load_profile
@@ -208,6 +209,49 @@ def test_a_worker_that_sees_other_files_or_another_cache_says_which(demo_manifes
            f"{clip.source.stat().st_size + 1:,} here" in found
     assert f"{song.source} has other bytes there (its first 64 KiB differ)" in found
     assert any(line.startswith(f"cannot read {tmp_path / 'gone.mp4'}") for line in found)
+
+
+def test_a_worker_with_another_tesseract_is_refused_when_a_source_has_picture_subtitles(demo_manifest, tmp_path,
+                                                                                       monkeypatch):
+    """OCR'd subtitles are card bytes too: where an item may have its subtitles read from pictures,
+    the workers must have the client's tesseract and Korean data (not asked otherwise)."""
+    from infopack.kinds.probe import MediaInfo
+    from infopack.subtitles.images import tesseract_version
+    from infopack.subtitles.sources import list_tracks
+    pgs = {"streams": [{"index": 2, "codec_type": "subtitle", "codec_name": "hdmv_pgs_subtitle",
+                        "tags": {"language": "kor"}}]}
+    with_pictures = MediaInfo(tmp_path / "film.mkv", "video", 60.0, None, True, subtitle_tracks=tuple(list_tracks(pgs)))
+    text_only = MediaInfo(tmp_path / "film.mp4", "video", 60.0, None, True)
+    notel, avi = load_profile("notel-480p"), load_profile("legacy-avi")
+    assert reads_pictures(notel, [text_only, with_pictures])
+    assert not reads_pictures(notel, [text_only]) and not reads_pictures(avi, [with_pictures])   # avi burns them in
+
+    bundle = load_manifest(demo_manifest)
+    cache = tmp_path / "cache"
+    (cache / "tmp").mkdir(parents=True)
+    check_file(cache, "t0ken").write_text("t0ken")
+    here = dict(machine_facts(False, True))
+    assert here["tesseract (OCR)"].startswith(tesseract_version() + ", kor data ")
+    remote = RemoteBuild("t0ken", bundle, notel, notel.recipe(), str(cache), "x", here, reads_pictures=True)
+    assert differences(remote, {}) == []
+
+    other = tmp_path / "bin"
+    other.mkdir()
+    (other / "tesseract").write_text(f'#!/bin/sh\ncase "$1" in --version) echo "tesseract 9.9.9"; exit 0;; esac\n'
+                                     f'exec {shutil.which("tesseract")} "$@"\n')
+    (other / "tesseract").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{other}{os.pathsep}{os.environ['PATH']}")
+    machine_facts.cache_clear()
+    tesseract_version.cache_clear()
+    try:
+        found = differences(remote, {})
+        assert found == [f"tesseract (OCR) is tesseract 9.9.9, kor data {here['tesseract (OCR)'].split()[-1]} there, "
+                         f"{here['tesseract (OCR)']} here"]
+        text_build = RemoteBuild("t0ken", bundle, notel, notel.recipe(), str(cache), "x", dict(machine_facts(False)))
+        assert differences(text_build, {}) == [], "without picture subtitles tesseract is not asked"
+    finally:
+        machine_facts.cache_clear()
+        tesseract_version.cache_clear()
 
 
 @pytest.mark.parametrize("choice, address", [

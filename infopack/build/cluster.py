@@ -31,15 +31,15 @@ from infopack.build.jobs import ItemResult, JobContext
 from infopack.build.remote import (
     RemoteBuild,
     attempt_glob,
-    burns_subtitles,
+    build_facts,
     check_file,
     check_worker,
     encode_on_worker,
     events_topic,
     fact_differences,
     input_marks,
-    machine_facts,
     raise_error,
+    reads_pictures,
 )
 from infopack.errors import CheckFailed, InfopackError, UsageError
 from infopack.kinds.base import Produced
@@ -87,7 +87,8 @@ class DaskExecutor:
             return []
         token = uuid.uuid4().hex[:12]
         build = RemoteBuild(token, replace(ctx.bundle, items=(), raw={}), ctx.profile, ctx.profile_recipe,
-                            str(ctx.cache.root), ctx.ffmpeg_version, {}, dict(ctx.reviewed))
+                            str(ctx.cache.root), ctx.ffmpeg_version, {}, dict(ctx.reviewed),
+                            reads_pictures(ctx.profile, [info for _, info, _ in jobs]))
         marks = [input_marks(item) for item, _, _ in jobs]
         check = check_file(ctx.cache.root, token)
         check.write_text(token, "ascii")
@@ -128,7 +129,7 @@ class DaskExecutor:
         """The build with this machine's facts, once every worker shares them; else refuse, naming
         every worker that would not make this machine's bytes and how it differs."""
         with ThreadPoolExecutor(max_workers=1) as side:
-            mine = side.submit(machine_facts, burns_subtitles(build.profile))    # while the workers make theirs
+            mine = side.submit(build_facts, build)              # while the workers make theirs
             try:
                 self.client.wait_for_workers(1, timeout=WORKER_WAIT)
                 answers = self.client.run(check_worker, build, marks, on_error="return")

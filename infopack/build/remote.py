@@ -34,6 +34,7 @@ from infopack.kinds.subtitle import sidecar_paths
 from infopack.manifest import Bundle, Item
 from infopack.profiles import Profile
 from infopack.release.seal import sha256_file
+from infopack.subtitles.images import ocr_setup
 from infopack.tools import ffmpeg_info, run, set_command_log
 
 PACKAGE = Path(__file__).resolve().parent.parent       # the infopack package on this machine
@@ -58,6 +59,7 @@ class RemoteBuild:
     ffmpeg_version: str         # the client's: part of every cache key
     facts: dict                 # the client's machine_facts(): what a worker must match
     reviewed: dict = field(default_factory=dict)   # glossary entries reviewers confirmed (JobContext.reviewed)
+    reads_pictures: bool = False  # some item may have its subtitles read by OCR (`reads_pictures`)
 
 
 def events_topic(token: str) -> str:
@@ -75,11 +77,12 @@ def attempt_glob(token: str) -> str:
 
 # -- what a machine would make: the facts a worker must share with the client ----------
 
-@lru_cache(maxsize=2)
-def machine_facts(burns_subtitles: bool) -> dict[str, str]:
+@lru_cache(maxsize=4)
+def machine_facts(burns_subtitles: bool, reads_pictures: bool = False) -> dict[str, str]:
     """What decides the bytes of an encode besides the job: ffmpeg, its encoders and their
-    builds, infopack's own code and data, the Python libraries that write card files, and
-    (for burned-in subtitles) the Korean font. Computed once per process."""
+    builds, infopack's own code and data, the Python libraries that write card files,
+    (for burned-in subtitles) the Korean font and (for subtitles read from pictures)
+    tesseract and its Korean data. Computed once per process."""
     info = ffmpeg_info()
     text = run([info.ffmpeg, "-hide_banner", "-version"], timeout=30, what="ffmpeg -version").stdout.decode(
         "utf-8", "replace")
@@ -101,7 +104,21 @@ def machine_facts(burns_subtitles: bool) -> dict[str, str]:
             facts["Korean font"] = f"{font.family} ({sha256_file(font.file)[:16]})"
         except InfopackError:
             facts["Korean font"] = "none"
+    if reads_pictures:
+        facts["tesseract (OCR)"] = ocr_setup()
     return facts
+
+
+def build_facts(build: RemoteBuild) -> dict[str, str]:
+    """This machine's facts that matter to `build`."""
+    return machine_facts(burns_subtitles(build.profile), build.reads_pictures)
+
+
+def reads_pictures(profile: Profile, infos: list[MediaInfo]) -> bool:
+    """Whether an item may get its subtitles by OCR: the profile delivers text and a source has
+    a picture track (the choice itself is made on the worker)."""
+    return bool(profile.subtitles) and not burns_subtitles(profile) and any(
+        track.kind == "image" for info in infos for track in info.subtitle_tracks)
 
 
 def _encoder_build(ffmpeg: str, encoder: str, fmt: str, mark: bytes) -> str:
@@ -135,7 +152,7 @@ def input_marks(item: Item) -> dict[str, list]:
 def differences(build: RemoteBuild, marks: dict[str, list]) -> list[str]:
     """How this machine differs from the client's for this build (empty: it makes the same bytes)."""
     try:
-        facts = machine_facts(burns_subtitles(build.profile))
+        facts = build_facts(build)
     except InfopackError as exc:
         return [exc.line()]
     return fact_differences(build.facts, facts) + share_problems(build, marks)
@@ -215,7 +232,7 @@ def check_worker(build: RemoteBuild, marks: dict[str, list], dask_worker=None) -
     does not see of the shared folder."""
     label = worker_label(dask_worker)
     try:
-        facts = machine_facts(burns_subtitles(build.profile))
+        facts = build_facts(build)
     except InfopackError as exc:          # no usable ffmpeg there
         return {"worker": label, "facts": None, "problems": [exc.line()]}
     return {"worker": label, "facts": facts, "problems": share_problems(build, marks)}

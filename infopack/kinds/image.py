@@ -99,7 +99,9 @@ def open_image(path: Path) -> Image.Image:
     """Image.open, refusing more than MAX_PIXELS with one line naming the file: a decompression
     bomb (a small file that decodes to gigabytes) or a picture far beyond any screen's."""
     try:
-        img = Image.open(path)
+        with warnings.catch_warnings():        # the check below says it, once, naming the file
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
     except Image.DecompressionBombError:
         raise _too_large(path) from None
     if img.width * img.height > MAX_PIXELS:

@@ -9,6 +9,7 @@ tesseract, and every cue keeps tesseract's confidence so the review can check it
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -126,6 +127,20 @@ def check_tesseract(lang: str) -> str:
                                   f"install it: sudo apt-get install {package} "
                                   f"(tesseract itself: {INSTALL_HINT['tesseract']})")
     return exe
+
+
+def ocr_setup(lang: str = "kor") -> str:
+    """What decides OCR text besides the pictures: tesseract's version and its language data
+    (`tesseract 5.3.0, kor data 1a2b…`), or why there is none; a cluster's workers must share it."""
+    try:
+        exe = check_tesseract(lang)
+    except InfopackError as exc:
+        return f"none ({exc.problem.split(';')[0]})"
+    listed = run([exe, "--list-langs"], timeout=60, what="tesseract --list-langs").stdout.decode("utf-8", "replace")
+    folder = re.search(r'"([^"]+)"', listed.splitlines()[0] if listed else "")
+    data = Path(folder[1]) / f"{lang}.traineddata" if folder else None
+    digest = hashlib.sha256(data.read_bytes()).hexdigest()[:16] if data and data.is_file() else "unknown"
+    return f"{tesseract_version()}, {lang} data {digest}"
 
 
 @lru_cache(maxsize=1)
