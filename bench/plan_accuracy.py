@@ -49,7 +49,7 @@ CLIPS = {
     "dark": ("dark scene", "mandelbrot=s={size}:r=25:maxiter=200:start_scale=3:end_scale=0.05,"
              "eq=brightness=-0.3:contrast=0.6,noise=alls=3:allf=t"),
     "noisy": ("film grain", "testsrc=s={size}:r=25,noise=alls=28:allf=t+u"),
-    "animation": ("flat animation", "life=s=320x180:r=25:mold=8:ratio=0.15:life_color=#ffcc00:"
+    "animation": ("flat animation", "life=s=320x180:r=25:mold=8:ratio=0.15:seed=7:life_color=#ffcc00:"
                   "death_color=#203080:mold_color=#402060,scale={size}:flags=neighbor"),
     "slides": ("static slides", "testsrc=s={size}:r=0.2,fps=25"),
     "mixed": ("slides, then grain, then motion", "testsrc=s={size}:r=0.2,fps=25,trim=0:{third}[a];"
