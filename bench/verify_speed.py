@@ -62,7 +62,8 @@ def make_card(card: Path, work: Path, total: int) -> list[Path]:
     if not song_mp3.exists():
         ffmpeg("-f", "lavfi", "-i", "anoisesrc=d=240:a=0.3:seed=1", "-c:a", "libmp3lame", "-b:a", "128k",
                "-write_xing", "0", "-id3v2_version", "0", *STRIP, str(song_mp3))
-        ffmpeg("-f", "lavfi", "-i", "anoisesrc=d=240:a=0.3:seed=1", "-c:a", "aac", "-b:a", "128k", *STRIP, str(song_m4a))
+        ffmpeg("-f", "lavfi", "-i", "anoisesrc=d=240:a=0.3:seed=1", "-c:a", "aac", "-b:a", "128k", *STRIP,
+               str(song_m4a))
         ffmpeg("-f", "lavfi", "-i", "testsrc2=s=1920x1080:d=1,noise=alls=30", "-frames:v", "1", "-q:v", "3",
                *STRIP, str(photo))
     episodes = 8

@@ -102,7 +102,8 @@ def _encode_item(ctx: JobContext, item: Item, info: MediaInfo, video_bitrate: in
                                       manifest=ctx.bundle.manifest_path, require=ctx.bundle.require_subtitles,
                                       reviewed=ctx.reviewed or None)
         if subs is not None and subs.report.get("subtitles_missing"):
-            ctx.progress({"event": "no-subtitles", "item": item.id, "message": localise(subs.report["missing_message"], "en")})
+            ctx.progress({"event": "no-subtitles", "item": item.id,
+                          "message": localise(subs.report["missing_message"], "en")})
     job = EncodeJob(item=item, info=info, profile=ctx.profile, work_dir=item_dir, subtitles=subs,
                     video_bitrate=video_bitrate)
     report = subs.report if subs else None
