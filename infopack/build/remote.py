@@ -34,7 +34,7 @@ from infopack.kinds.subtitle import sidecar_paths
 from infopack.manifest import Bundle, Item
 from infopack.profiles import Profile
 from infopack.release.seal import sha256_file
-from infopack.subtitles.images import ocr_setup
+from infopack.subtitles.images import tesseract_data, tesseract_version
 from infopack.tools import ffmpeg_info, run, set_command_log
 
 PACKAGE = Path(__file__).resolve().parent.parent       # the infopack package on this machine
@@ -105,7 +105,12 @@ def machine_facts(burns_subtitles: bool, reads_pictures: bool = False) -> dict[s
         except InfopackError:
             facts["Korean font"] = "none"
     if reads_pictures:
-        facts["tesseract (OCR)"] = ocr_setup()
+        try:
+            data = tesseract_data("kor")
+            facts["tesseract (OCR)"] = (f"{tesseract_version()}, kor data "
+                                        f"{sha256_file(data)[:16] if data and data.is_file() else 'unknown'}")
+        except InfopackError as exc:
+            facts["tesseract (OCR)"] = f"none ({exc.problem.split(';')[0]})"
     return facts
 
 

@@ -9,7 +9,6 @@ tesseract, and every cue keeps tesseract's confidence so the review can check it
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -119,28 +118,27 @@ def ocr_track(media: str | os.PathLike, track: TrackInfo, dest: str | os.PathLik
 @lru_cache(maxsize=4)
 def check_tesseract(lang: str) -> str:
     """tesseract's path, once it is known to have the language's data; else one clear error."""
+    return _tesseract_with(lang)[0]
+
+
+def tesseract_data(lang: str = "kor") -> Path | None:
+    """The language's data file tesseract reads (None where tesseract does not say its folder);
+    one clear error where there is no tesseract or no such language."""
+    folder = _tesseract_with(lang)[1]
+    return folder / f"{lang}.traineddata" if folder else None
+
+
+def _tesseract_with(lang: str) -> tuple[str, Path | None]:
+    """(tesseract's path, its data folder) once it is known to have the language's data."""
     exe = binary("tesseract")
-    listed = run([exe, "--list-langs"], timeout=60, what="tesseract --list-langs").stdout
-    if lang not in listed.decode("utf-8", "replace").split():
+    listed = run([exe, "--list-langs"], timeout=60, what="tesseract --list-langs").stdout.decode("utf-8", "replace")
+    if lang not in listed.split():
         package = f"tesseract-ocr-{lang.replace('_', '-').lower()}"
         raise InfopackError(None, f"tesseract has no {lang!r} language data, needed to read image subtitles; "
                                   f"install it: sudo apt-get install {package} "
                                   f"(tesseract itself: {INSTALL_HINT['tesseract']})")
-    return exe
-
-
-def ocr_setup(lang: str = "kor") -> str:
-    """What decides OCR text besides the pictures: tesseract's version and its language data
-    (`tesseract 5.3.0, kor data 1a2b…`), or why there is none; a cluster's workers must share it."""
-    try:
-        exe = check_tesseract(lang)
-    except InfopackError as exc:
-        return f"none ({exc.problem.split(';')[0]})"
-    listed = run([exe, "--list-langs"], timeout=60, what="tesseract --list-langs").stdout.decode("utf-8", "replace")
-    folder = re.search(r'"([^"]+)"', listed.splitlines()[0] if listed else "")
-    data = Path(folder[1]) / f"{lang}.traineddata" if folder else None
-    digest = hashlib.sha256(data.read_bytes()).hexdigest()[:16] if data and data.is_file() else "unknown"
-    return f"{tesseract_version()}, {lang} data {digest}"
+    folder = re.search(r'"([^"]+)"', listed)          # List of available languages in "/usr/share/…/tessdata/"
+    return exe, Path(folder[1]) if folder else None
 
 
 @lru_cache(maxsize=1)
