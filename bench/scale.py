@@ -33,7 +33,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.speed import BuildRun, _ffmpeg_version, make_clip_bundle, make_key  # noqa: E402
+from bench.speed import (BuildRun, _ffmpeg_version, clip_seconds, make_clip_bundle, make_key,  # noqa: E402
+                         results_table)
 
 SECTION = "## Scale-out"
 TARGET_RATIO = 1.10
@@ -105,13 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     ]
     season_s = SEASON_HOURS * 3600
     projection = [(n, season_s / (per_core * args.cores_per_pc * n)) for n in OFFICE_PCS]
-    table = "| measure | result | target |\n|---|---:|---|\n" + "".join(f"| {a} | {b} | {c} |\n" for a, b, c in rows)
+    table = results_table(rows)
     paper = (f"| office PCs ({args.cores_per_pc} cores each) | projected wall time for {SEASON_HOURS} h |\n"
              "|---:|---:|\n" + "".join(f"| {n} | {_days(s)} |\n" for n, s in projection))
     print(table)
     print(paper)
     ok = ratio <= TARGET_RATIO and identical
-    seconds = sum(args.min_s + (args.max_s - args.min_s) * i / max(1, args.clips - 1) for i in range(args.clips))
+    seconds = sum(clip_seconds(args.clips, args.min_s, args.max_s))
     body = (f"{SECTION}\n\n`bench/scale.py`: the bundle of `bench/speed.py` ({args.clips} clips of "
             f"{args.min_s:.0f}–{args.max_s:.0f} s, {seconds:.0f} s of 1280x720 25 fps testsrc2 + sine, a Korean "
             f"SRT each, profile notel-480p) built with a cold cache locally (`-j 2`) and through a Dask "

@@ -75,13 +75,22 @@ def _ts(s: float) -> str:
     return f"{ms // 3600000:02d}:{ms // 60000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
 
 
+def clip_seconds(clips: int, min_s: float, max_s: float) -> list[float]:
+    """Each clip's duration, spread evenly from min_s to max_s."""
+    return [min_s + (max_s - min_s) * i / max(1, clips - 1) for i in range(clips)]
+
+
+def results_table(rows: list[tuple[str, str, str]]) -> str:
+    """The benches' Markdown table of (measure, result, target) rows."""
+    return "| measure | result | target |\n|---|---:|---|\n" + "".join(f"| {a} | {b} | {c} |\n" for a, b, c in rows)
+
+
 def make_clip_bundle(dest: Path, clips: int, min_s: float, max_s: float) -> Path:
     """`clips` clips, durations spread evenly from min_s to max_s, each with an SRT."""
     (dest / "media").mkdir(parents=True, exist_ok=True)
     (dest / "subs").mkdir(exist_ok=True)
     items = []
-    for n in range(1, clips + 1):
-        seconds = min_s + (max_s - min_s) * (n - 1) / max(1, clips - 1)
+    for n, seconds in enumerate(clip_seconds(clips, min_s, max_s), start=1):
         src = dest / "media" / f"clip{n:02d}.mp4"
         ffmpeg("-f", "lavfi", "-i", f"testsrc2=s=1280x720:r=25:d={seconds}",
                "-f", "lavfi", "-i", f"sine=f={200 + 20 * n}:d={seconds}",
@@ -392,9 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     ok = (ratio <= TARGETS["ratio"] and cold.cpu is not None and cold.cpu >= TARGETS["cpu"]
           and tiny_noop.seconds <= TARGETS["noop_1000_s"] and changed.done["encoded"] <= TARGETS["subtitle_encodes"]
           and max(tiny_cold.peak_rss_mb, tiny_noop.peak_rss_mb) < 200 and (bulk is None or bulk["shared"] == 0))
-    table = "| measure | result | target |\n|---|---:|---|\n" + "".join(f"| {a} | {b} | {c} |\n" for a, b, c in rows)
+    table = results_table(rows)
     print(table)
-    seconds = sum(args.min_s + (args.max_s - args.min_s) * i / max(1, args.clips - 1) for i in range(args.clips))
+    seconds = sum(clip_seconds(args.clips, args.min_s, args.max_s))
     body = (f"{SECTION}\n\n`bench/speed.py`: {args.clips} clips of {args.min_s:.0f}–{args.max_s:.0f} s "
             f"({seconds:.0f} s of 1280x720 25 fps testsrc2 + sine, Korean SRT each) built with profile "
             f"notel-480p, `-j {args.jobs}`, on {platform.machine()} with {os.cpu_count()} cores "
