@@ -53,6 +53,25 @@ def chromium_page(**options):
             browser.close()
 
 
+PLAY = """async ([item, pastS, withinMs]) => {
+    const v = document.querySelector(`section[data-item="${item}"] video`);
+    v.muted = true;
+    await v.play();
+    const until = Date.now() + withinMs;
+    while (v.currentTime <= pastS && Date.now() < until) { await new Promise(r => setTimeout(r, 100)); }
+    v.pause();
+    return {time: v.currentTime, ready: v.readyState, error: v.error && v.error.code,
+            width: v.videoWidth, cues: v.textTracks.length && v.textTracks[0].cues
+                   ? v.textTracks[0].cues.length : -1};
+}"""
+
+
+def play(page, item: str, *, past_s: float, within_ms: int) -> dict:
+    """Play an item's video, muted, until it is past `past_s` or `within_ms` have gone; what the
+    element then says of itself (time, readyState, error code, width, cues of its first track)."""
+    return page.evaluate(PLAY, [item, past_s, within_ms])
+
+
 @contextmanager
 def serving(out: Path, key: Path):
     """`infopack review serve OUT --port 0 --key KEY` in a subprocess, until the block ends;
@@ -133,17 +152,7 @@ def test_reviewer_plays_decides_reloads_and_signs_off_in_chromium(server, built_
         assert page.locator("html").get_attribute("lang") == "ko"
         assert "검토" in page.title()
 
-        played = page.evaluate("""async () => {
-            const v = document.querySelector('section[data-item="clip-01"] video');
-            v.muted = true;
-            await v.play();
-            const until = Date.now() + 5000;
-            while (v.currentTime <= 0.3 && Date.now() < until) { await new Promise(r => setTimeout(r, 100)); }
-            v.pause();
-            return {time: v.currentTime, ready: v.readyState, error: v.error && v.error.code,
-                    width: v.videoWidth, cues: v.textTracks.length && v.textTracks[0].cues
-                           ? v.textTracks[0].cues.length : -1};
-        }""")
+        played = play(page, "clip-01", past_s=0.3, within_ms=5000)
         assert played["error"] is None and played["time"] > 0.3 and played["ready"] >= 2, played
         assert played["width"] > 0
         assert played["cues"] == 2         # the WebVTT track converted from the card's subtitles

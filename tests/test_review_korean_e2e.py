@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PASSPHRASE
-from test_review_e2e import chromium_page, serving
+from test_review_e2e import chromium_page, play, serving
 
 MESSY_SRT = """1
 00:00:00,100 --> 00:00:00,400
@@ -192,15 +192,7 @@ def test_a_legacy_avi_item_plays_from_a_review_copy_and_shows_its_burned_in_tran
         sea = page.locator('section[data-item="sea"]')
         assert sea.locator("video").get_attribute("src") == "proxy/sea.mp4"
         assert sea.locator("[data-proxy]").is_visible()
-        played = page.evaluate("""async () => {
-            const v = document.querySelector('section[data-item="sea"] video');
-            v.muted = true;
-            await v.play();
-            const until = Date.now() + 20000;
-            while (v.currentTime <= 0.5 && Date.now() < until) { await new Promise(r => setTimeout(r, 100)); }
-            v.pause();
-            return {time: v.currentTime, ready: v.readyState, error: v.error && v.error.code, width: v.videoWidth};
-        }""")
+        played = play(page, "sea", past_s=0.5, within_ms=20000)
         marks = sea.locator("ol.cues mark").all_text_contents()
         hint = sea.locator(".transcript p.hint").first.text_content()
     assert played["error"] is None and played["ready"] >= 2 and played["time"] > 0.5 and played["width"] > 0, played
