@@ -7,8 +7,11 @@ How it packs, and why:
 - A group (a series, a course) that fits on one card is one unit and is never split; a
   group larger than a card is cut in manifest order into runs that each fill a card, so
   episodes 1-12 end up together and 13-24 together (`group_splits` says where each run
-  went). With `strict_groups` (`[bundle] groups = "strict"`) such a group is a problem
-  instead, and none of its items is placed.
+  went). The runs keep manifest order on rising card numbers: a plan that would put
+  episodes 1 and 3 on one card and 2 on another is not used (`_series_order`; filling
+  card after card in manifest order always keeps it). With `strict_groups`
+  (`[bundle] groups = "strict"`) such a group is a problem instead, and none of its items
+  is placed.
 - Cards are filled one after another: each takes the largest units that still fit
   (first-fit decreasing into a single card), then a swap pass trades a unit on the card for
   a larger one left over when that closes the gap. Only the remainder is left for the last
@@ -258,7 +261,8 @@ def _fill_cards(units: list[_Unit], card: CardType) -> list[list[_Unit]]:
     """
     candidates = [_sequential_fill(units, card), _best_fit_decreasing(units, card),
                   _first_fit_in_order(units, card)]
-    return min(candidates, key=lambda cards: _plan_score(cards, card))
+    keeping_order = [cards for cards in candidates if _series_order(_card_items(cards)) is not None]
+    return min(keeping_order or [_next_fit_in_order(units, card)], key=lambda cards: _plan_score(cards, card))
 
 
 def _plan_score(cards: list[list[_Unit]], card: CardType) -> tuple:
@@ -287,6 +291,17 @@ def _first_fit_in_order(units: list[_Unit], card: CardType) -> list[list[_Unit]]
     for unit in sorted(units, key=lambda u: u.key):
         target = next((n for n, tally in enumerate(tallies) if _fits(tally, unit, card)), None)
         _place(tallies, cards, unit, target, card)
+    return cards
+
+
+def _next_fit_in_order(units: list[_Unit], card: CardType) -> list[list[_Unit]]:
+    """Each unit in manifest order onto the last card, or a new one: never the fullest cards, but
+    every split group's runs rise card by card (what the others are kept to, see _series_order)."""
+    tallies: list[CardTally] = []
+    cards: list[list[_Unit]] = []
+    for unit in sorted(units, key=lambda u: u.key):
+        last = len(cards) - 1 if tallies and _fits(tallies[-1], unit, card) else None
+        _place(tallies, cards, unit, last, card)
     return cards
 
 
@@ -399,18 +414,22 @@ def _pack_limited(units: list[_Unit], card: CardType, max_cards: int) -> tuple[l
         tallies.append(tally)
     dropped = []
     for unit in ranked[low:]:           # most important first: put back what fits in a gap
-        target = _best_fit(tallies, unit, card)
-        if target is None and len(cards) >= max_cards:
+        target = _best_fit(tallies, unit, card, keeping_order=cards)
+        if target is None and (len(cards) >= max_cards or not _order_kept(cards + [[]], unit, len(cards))):
             dropped.append(unit)
         else:
             _place(tallies, cards, unit, target, card)
     return cards, dropped
 
 
-def _best_fit(tallies: list[CardTally], unit: _Unit, card: CardType) -> int | None:
-    """The card this unit fills best (least room left), or None."""
+def _best_fit(tallies: list[CardTally], unit: _Unit, card: CardType,
+              keeping_order: list[list[_Unit]] | None = None) -> int | None:
+    """The card this unit fills best (least room left), or None; with `keeping_order` (the cards'
+    units) only a card where a unit of a split group keeps its runs rising (_series_order)."""
     best, best_total = None, -1
     for index, tally in enumerate(tallies):
+        if keeping_order is not None and not _order_kept(keeping_order, unit, index):
+            continue
         if _fits(tally, unit, card):
             total = tally.cost_with(unit.files)
             if total > best_total:
@@ -433,7 +452,10 @@ def _result(result: PackResult, cards: list[list[_Unit]], dropped: list[_Unit], 
         last = plans.pop(emptiest)
         plans.sort(key=lambda p: _item_key(p[0][0]))
         plans.append(last)
-        plans = _runs_in_order(plans)
+        order = _series_order([items for items, _ in plans])
+        if order is None:                                  # cannot happen: _fill_cards keeps to it
+            raise AssertionError("the packer split a series out of its order")
+        plans = [plans[n] for n in order]
     for number, (items, used) in enumerate(plans, start=1):
         result.cards.append(CardPlan(f"card-{number:02d}", [i.id for i in items], used, card.usable_bytes))
     left = too_big + [i for u in dropped for i in u.items]
@@ -441,29 +463,41 @@ def _result(result: PackResult, cards: list[list[_Unit]], dropped: list[_Unit], 
     return result
 
 
-def _runs_in_order(plans: list[tuple[list[PackItem], int]]) -> list[tuple[list[PackItem], int]]:
-    """`plans` reordered as little as needed so that each group's runs come in manifest order
-    (a topological order, ties broken by the order given); unchanged if the runs contradict."""
-    after: dict[int, set[int]] = {n: set() for n in range(len(plans))}
-    groups: dict[str, list[tuple[tuple, int]]] = {}
-    for n, (items, _) in enumerate(plans):
-        firsts: dict[str, tuple] = {}
+def _order_kept(cards: list[list[_Unit]], unit: _Unit, on: int) -> bool:
+    """Whether `unit` on card `on` keeps every split group's runs rising (_series_order)."""
+    return all(i.group is None for i in unit.items) or _series_order(_card_items(cards, unit, on)) is not None
+
+
+def _card_items(cards: list[list[_Unit]], extra: _Unit | None = None, on: int = -1) -> list[list[PackItem]]:
+    """Each card's items (with `extra` added to card `on`)."""
+    return [[i for u in content + ([extra] if n == on else []) for i in u.items] for n, content in enumerate(cards)]
+
+
+def _series_order(cards: list[list[PackItem]]) -> list[int] | None:
+    """The cards' order, changed as little as needed, in which every group's items run in
+    manifest order (a topological order, ties broken by the order given); None where no order
+    does: a group's items on a card are not one run of it (episodes 1 and 3 on one card,
+    2 on another), or two groups' runs contradict."""
+    after: dict[int, set[int]] = {n: set() for n in range(len(cards))}
+    members: dict[str, list[tuple[tuple, int]]] = {}
+    for n, items in enumerate(cards):
         for item in items:
             if item.group is not None:
-                firsts[item.group] = min(firsts.get(item.group, _item_key(item)), _item_key(item))
-        for group, first in firsts.items():
-            groups.setdefault(group, []).append((first, n))
-    for runs in groups.values():
-        ordered = [n for _, n in sorted(runs)]
-        for earlier, later in zip(ordered, ordered[1:]):
+                members.setdefault(item.group, []).append((_item_key(item), n))
+    for found in members.values():
+        runs = [n for _, n in sorted(found)]
+        blocks = [n for k, n in enumerate(runs) if k == 0 or runs[k - 1] != n]
+        if len(blocks) != len(set(blocks)):
+            return None
+        for earlier, later in zip(blocks, blocks[1:]):
             after[later].add(earlier)
     placed: list[int] = []
-    while len(placed) < len(plans):
-        ready = [n for n in range(len(plans)) if n not in placed and after[n] <= set(placed)]
+    while len(placed) < len(cards):
+        ready = [n for n in range(len(cards)) if n not in placed and after[n] <= set(placed)]
         if not ready:
-            return plans
+            return None
         placed.append(ready[0])
-    return [plans[n] for n in placed]
+    return placed
 
 
 def _merged(items: list[PackItem]) -> dict[str, int]:
